@@ -1,0 +1,19 @@
+// One error per code of the contract. Errors a user can cause say which field and which rule;
+// anything else is masked by the server as INTERNAL_SERVER_ERROR.
+import { GraphQLError } from 'graphql';
+
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'RATE_LIMITED';
+
+function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+export const unauthenticated = () => error('UNAUTHENTICATED', 'a valid API token is required (Authorization: Bearer <token>)');
+export const forbidden = (what: string) => error('FORBIDDEN', `your role may not ${what}`);
+export const notFound = (what: string, id: string) => error('NOT_FOUND', `${what} ${id} not found`);
+export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', `${field}: ${message}`, { field });
+export const conflict = (field: string, message: string) => error('CONFLICT', `${field}: ${message}`, { field });
+
+export function isUserError(value: unknown): value is GraphQLError {
+  return value instanceof GraphQLError && typeof value.extensions?.code === 'string' && value.extensions.code !== 'INTERNAL_SERVER_ERROR';
+}
