@@ -1,0 +1,104 @@
+// Event catalogs: the built-in issue events plus each organization's own types, and publishEvent.
+import type { App } from '../app.ts';
+import { badInput, conflict } from '../errors.ts';
+import { requireTeam } from './accounts.ts';
+import type { Actor } from './access.ts';
+import { announceDeliveries, recordEvent, type Tx } from './events.ts';
+import type { EventRecord } from './envelope.ts';
+import { newIdAt } from './ids.ts';
+import { BUILT_IN_EVENT_TYPES } from './issue-events.ts';
+
+export interface EventTypeView {
+  name: string;
+  description: string;
+  builtIn: boolean;
+}
+
+const NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const RESERVED_PREFIXES = ['issue.', 'webhook.'];
+export const MAX_DATA_BYTES = 256 * 1024;
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+type Reader = Pick<Tx, 'eventType'>;
+
+export async function listEventTypes(db: Reader, organizationId: string): Promise<EventTypeView[]> {
+  const custom = await db.eventType.findMany({ where: { organizationId }, orderBy: { name: 'asc' } });
+  return [
+    ...BUILT_IN_EVENT_TYPES.map((t) => ({ name: t.name, description: t.description, builtIn: true })),
+    ...custom.map((t) => ({ name: t.name, description: t.description, builtIn: false })),
+  ];
+}
+
+export async function knownEventTypes(db: Reader, organizationId: string): Promise<Set<string>> {
+  return new Set((await listEventTypes(db, organizationId)).map((t) => t.name));
+}
+
+export async function createEventType(app: App, actor: Actor, name: string, description: string): Promise<EventTypeView> {
+  const trimmed = name.trim();
+  if (!NAME.test(trimmed) || trimmed.length > 100) {
+    throw badInput('name', 'must be lower case letters, digits and underscores in dot-separated parts, such as scan.completed (at most 100 characters)');
+  }
+  if (trimmed === 'issue' || trimmed === 'webhook' || RESERVED_PREFIXES.some((prefix) => trimmed.startsWith(prefix))) {
+    throw badInput('name', 'issue.* and webhook.* are reserved for built-in events');
+  }
+  const text = description.trim();
+  if (!text) throw badInput('description', 'must not be empty');
+  if (text.length > 500) throw badInput('description', 'must be at most 500 characters');
+  await app.db.prisma.$transaction(async (tx) => {
+    const existing = await tx.eventType.findUnique({ where: { organizationId_name: { organizationId: actor.organizationId, name: trimmed } } });
+    if (existing) throw conflict('name', `event type "${trimmed}" already exists`);
+    const { id, at } = newIdAt('etp');
+    await tx.eventType.create({ data: { id, organizationId: actor.organizationId, name: trimmed, description: text, createdAt: at } });
+  });
+  return { name: trimmed, description: text, builtIn: false };
+}
+
+export interface PublishEventInput {
+  type: string;
+  data: unknown;
+  metadata?: unknown;
+  teamId?: string | null;
+  idempotencyKey?: string | null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toRecord(row: { id: string; type: string; organizationId: string; teamId: string | null; createdAt: Date; data: string; metadata: string | null }): EventRecord {
+  return { ...row, data: JSON.parse(row.data), metadata: row.metadata ? JSON.parse(row.metadata) : null };
+}
+
+export async function publishEvent(app: App, actor: Actor, input: PublishEventInput): Promise<EventRecord> {
+  const type = input.type.trim();
+  if (RESERVED_PREFIXES.some((prefix) => type.startsWith(prefix))) throw badInput('type', `${type} is built in and cannot be published by hand`);
+  if (!isObject(input.data)) throw badInput('data', 'must be a JSON object');
+  if (Buffer.byteLength(JSON.stringify(input.data)) > MAX_DATA_BYTES) throw badInput('data', `must be at most ${MAX_DATA_BYTES} bytes as JSON`);
+  if (input.metadata != null && !isObject(input.metadata)) throw badInput('metadata', 'must be a JSON object');
+  if (input.metadata != null && Buffer.byteLength(JSON.stringify(input.metadata)) > 16 * 1024) throw badInput('metadata', 'must be at most 16 KiB as JSON');
+  const key = input.idempotencyKey?.trim() || null;
+  if (key && key.length > 200) throw badInput('idempotencyKey', 'must be at most 200 characters');
+  if (input.teamId != null) await requireTeam(app, actor, input.teamId);
+  const outcome = await app.db.prisma.$transaction(async (tx) => {
+    const registered = await tx.eventType.findUnique({ where: { organizationId_name: { organizationId: actor.organizationId, name: type } } });
+    if (!registered) throw badInput('type', `unknown event type "${type}"; register it with createEventType first`);
+    if (key) {
+      const first = await tx.event.findFirst({
+        where: { organizationId: actor.organizationId, idempotencyKey: key, createdAt: { gte: new Date(Date.now() - IDEMPOTENCY_WINDOW_MS) } },
+        orderBy: { id: 'asc' },
+      });
+      if (first) return { event: toRecord(first), deliveries: [] };
+    }
+    return recordEvent(tx, app, {
+      organizationId: actor.organizationId,
+      type,
+      teamId: input.teamId ?? null,
+      severity: null,
+      data: input.data as Record<string, unknown>,
+      metadata: (input.metadata as Record<string, unknown> | null | undefined) ?? null,
+      idempotencyKey: key,
+    });
+  });
+  announceDeliveries(app, outcome.deliveries);
+  return outcome.event;
+}
