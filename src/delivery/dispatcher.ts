@@ -1,0 +1,228 @@
+// The dispatcher: claims due deliveries in batches, sends them concurrently (bounded globally and
+// per webhook, so one slow receiver never holds up the others), and writes the attempts back in
+// batches. It is woken when a transaction commits new deliveries, when an attempt's result is
+// written, and when the earliest scheduled retry falls due; the poll interval only bounds how
+// long work left by another process (an expired lease, another instance) can wait.
+import type { App } from '../app.ts';
+import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from '../db/queue.ts';
+import type { Webhook } from '../generated/prisma/client.ts';
+import { judge, isSuccess } from './retry-policy.ts';
+import type { Sender } from './sender.ts';
+import { signedHeaders } from './signing.ts';
+
+/** A webhook as the dispatcher needs it, secrets decrypted once per version of the row. */
+interface Target {
+  version: number;
+  url: string;
+  timeoutMs: number;
+  retryCount: number;
+  enabled: boolean;
+  deleted: boolean;
+  secrets: string[];
+  previousSecretExpiresAt: number | null;
+  headers: Array<{ name: string; value: string; masked: string }>;
+}
+
+const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwarden-event'];
+
+export interface Dispatcher {
+  start(): void;
+  wake(): void;
+  /** Stops claiming, lets attempts in flight finish for up to graceMs, gives the rest back. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender): Dispatcher {
+  const { concurrency, perWebhook, pollIntervalMs, leaseMarginMs } = app.config.dispatch;
+  const log = app.log.child({ component: 'dispatcher' });
+  const targets = new Map<string, Target>();
+  const inFlight = new Map<string, { delivery: ClaimedDelivery; done: Promise<void> }>();
+  const perWebhookCount = new Map<string, number>();
+  const results: AttemptRecord[] = [];
+  /** Attempts cut short by shutdown: their leases are given back, no attempt is recorded. */
+  const abandoned: string[] = [];
+  const shutdown = new AbortController();
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wakeUp: (() => void) | null = null;
+  let woken = false;
+  let flushing: Promise<void> | null = null;
+
+  function wake(): void {
+    woken = true;
+    wakeUp?.();
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = null;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  }
+
+  function toTarget(row: Webhook): Target {
+    const secrets = [app.cipher.decrypt(row.secret)];
+    if (row.previousSecret) secrets.push(app.cipher.decrypt(row.previousSecret));
+    const headers: Array<{ name: string; value: string }> = row.headers ? JSON.parse(app.cipher.decrypt(row.headers)) : [];
+    const masks: Array<{ name: string; valueMasked: string }> = row.headerMasks ? JSON.parse(row.headerMasks) : [];
+    return {
+      version: row.updatedAt.getTime(),
+      url: row.url,
+      timeoutMs: row.timeoutMs,
+      retryCount: row.retryCount,
+      enabled: row.enabled,
+      deleted: row.deletedAt !== null,
+      secrets,
+      previousSecretExpiresAt: row.previousSecretExpiresAt?.getTime() ?? null,
+      headers: headers.map((h, i) => ({ name: h.name.toLowerCase(), value: h.value, masked: masks[i]?.valueMasked ?? '…' })),
+    };
+  }
+
+  /** One read per claimed batch; decrypts only webhooks that changed since last seen. */
+  async function loadTargets(webhookIds: string[]): Promise<void> {
+    const rows = await app.db.prisma.webhook.findMany({ where: { id: { in: webhookIds } } });
+    for (const row of rows) {
+      const known = targets.get(row.id);
+      if (!known || known.version !== row.updatedAt.getTime()) targets.set(row.id, toTarget(row));
+    }
+  }
+
+  function signerSecrets(target: Target, now: number): string[] {
+    const overlapping = target.previousSecretExpiresAt !== null && target.previousSecretExpiresAt > now;
+    return overlapping ? target.secrets : target.secrets.slice(0, 1);
+  }
+
+  async function attempt(delivery: ClaimedDelivery, target: Target): Promise<void> {
+    const stored = JSON.parse(delivery.requestHeaders) as Record<string, string>;
+    const base: Record<string, string> = {};
+    for (const name of BASE_HEADER_NAMES) if (stored[name] !== undefined) base[name] = stored[name];
+    const now = Date.now();
+    const signed = signedHeaders(base, { secrets: signerSecrets(target, now) }, delivery.requestBody, now);
+    const sent = { ...signed };
+    const shown = { ...signed };
+    for (const header of target.headers) {
+      sent[header.name] = header.value;
+      shown[header.name] = header.masked;
+    }
+    const result = await sender.send({ url: target.url, headers: sent, body: delivery.requestBody, timeoutMs: target.timeoutMs }, shutdown.signal);
+    if (shutdown.signal.aborted && result.statusCode === null && !result.blocked) {
+      abandoned.push(delivery.id);
+      return;
+    }
+    const number = delivery.attemptCount + 1;
+    results.push({
+      delivery,
+      number,
+      startedAt: result.startedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      success: isSuccess(result.statusCode),
+      error: result.error,
+      responseBody: result.responseBody,
+      requestHeaders: shown,
+      verdict: judge(result, number, target.retryCount, app.config.retry, Date.now()),
+    });
+    scheduleFlush();
+  }
+
+  function launch(delivery: ClaimedDelivery, target: Target): void {
+    perWebhookCount.set(delivery.webhookId, (perWebhookCount.get(delivery.webhookId) ?? 0) + 1);
+    const done = attempt(delivery, target)
+      .catch((error) => log.error({ err: error, deliveryId: delivery.id, webhookId: delivery.webhookId }, 'attempt failed unexpectedly'))
+      .finally(() => {
+        inFlight.delete(delivery.id);
+        const left = (perWebhookCount.get(delivery.webhookId) ?? 1) - 1;
+        if (left === 0) perWebhookCount.delete(delivery.webhookId);
+        else perWebhookCount.set(delivery.webhookId, left);
+      });
+    inFlight.set(delivery.id, { delivery, done });
+  }
+
+  function scheduleFlush(): void {
+    if (flushing) return;
+    flushing = (async () => {
+      while (results.length > 0) {
+        const batch = results.splice(0, results.length);
+        try {
+          const outcome = await queue.complete(batch, app.config.breakerThreshold);
+          for (const update of outcome.deliveries) app.pubsub.publish('delivery-updated', update);
+          for (const changed of outcome.webhooks) app.pubsub.publish('webhook-updated', changed);
+        } catch (error) {
+          // The leases expire and the deliveries are tried again: at least once, never lost.
+          log.error({ err: error, deliveries: batch.map((r) => r.delivery.id) }, 'could not record attempts');
+        }
+      }
+      flushing = null;
+      wake();
+    })();
+  }
+
+  async function claimAndLaunch(free: number): Promise<number> {
+    const saturated = [...perWebhookCount].filter(([, count]) => count >= perWebhook).map(([id]) => id);
+    const claimed = await queue.claim({ now: Date.now(), limit: free, perWebhook, saturated, leaseMarginMs });
+    if (claimed.length === 0) return 0;
+    await loadTargets([...new Set(claimed.map((d) => d.webhookId))]);
+    const unsendable: ClaimedDelivery[] = [];
+    for (const delivery of claimed) {
+      const target = targets.get(delivery.webhookId);
+      // A disabled webhook still gets its test events: that is how one checks it before re-enabling.
+      if (!target || target.deleted || (!target.enabled && !delivery.test)) unsendable.push(delivery);
+      else launch(delivery, target);
+    }
+    if (unsendable.length) for (const update of await queue.cancel(unsendable)) app.pubsub.publish('delivery-updated', update);
+    return claimed.length;
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      woken = false;
+      const free = concurrency - inFlight.size - results.length;
+      let claimed = 0;
+      try {
+        if (free > 0) claimed = await claimAndLaunch(free);
+      } catch (error) {
+        log.error({ err: error }, 'claiming deliveries failed');
+      }
+      if (!running) break;
+      if (woken || (free > 0 && claimed === free)) continue;
+      let delay = pollIntervalMs;
+      if (free > claimed) {
+        try {
+          const due = await queue.nextDueAt();
+          if (due !== null) delay = Math.max(0, Math.min(delay, due - Date.now()));
+        } catch (error) {
+          log.error({ err: error }, 'reading the next due time failed');
+        }
+      }
+      if (!woken && running) await sleep(delay);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    wake,
+    async stop(graceMs = 10_000) {
+      running = false;
+      wakeUp?.();
+      await loop;
+      const pending = [...inFlight.values()];
+      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+      if ((await Promise.race([Promise.all(pending.map((p) => p.done)), timer])) === 'timeout') {
+        shutdown.abort();
+        await Promise.all(pending.map((p) => p.done));
+      }
+      while (flushing) await flushing;
+      await queue.release(abandoned).catch((error) => log.error({ err: error }, 'releasing leases failed'));
+      await sender.close();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// The two signature schemes of delivery.md and the headers every attempt carries.
+import { createHmac } from 'node:crypto';
+import { USER_AGENT } from '../app.ts';
+import { SECRET_PREFIX } from '../domain/secrets.ts';
+
+/** Standard Webhooks v1: base64 HMAC-SHA256 of "<id>.<timestamp>.<body>", keyed by the decoded secret. */
+export function standardSignature(secret: string, messageId: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${messageId}.${timestamp}.`).update(body).digest('base64')}`;
+}
+
+/** The seed platforms' scheme: lowercase hex HMAC-SHA256 of the body, keyed by the whole secret string. */
+export function hexSignature(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+export interface HeaderInput {
+  eventId: string;
+  eventType: string;
+  contentType: string;
+  custom: ReadonlyArray<{ name: string; value: string }>;
+}
+
+/** The headers that do not depend on the attempt: what a delivery shows before its first attempt. */
+export function baseHeaders(input: HeaderInput): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': input.contentType,
+    'user-agent': USER_AGENT,
+    'webhook-id': input.eventId,
+    'x-hookwarden-event': input.eventType,
+  };
+  for (const { name, value } of input.custom) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+export interface Signer {
+  /** Current secret first; during a rotation overlap the previous one follows. */
+  secrets: readonly string[];
+}
+
+/** Adds the per-attempt timestamp and signatures to base headers. */
+export function signedHeaders(base: Record<string, string>, signer: Signer, body: string, now: number): Record<string, string> {
+  const timestamp = Math.floor(now / 1000);
+  const messageId = base['webhook-id'];
+  return {
+    ...base,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signer.secrets.map((secret) => standardSignature(secret, messageId, timestamp, body)).join(' '),
+    'x-hookwarden-signature': hexSignature(signer.secrets[0], body),
+  };
+}
