@@ -1,0 +1,129 @@
+// HTTP and graphql-ws on one path. Yoga serves GraphQL over HTTP; graphql-ws runs the same
+// schema, plugins and context over WebSocket.
+import http from 'node:http';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { App } from './app.ts';
+import { actorForToken } from './domain/accounts.ts';
+import type { Actor } from './domain/access.ts';
+import { isUserError } from './errors.ts';
+import type { Context } from './schema/builder.ts';
+import { schema } from './schema/index.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BATCH = 10;
+
+function bearer(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return match ? match[1] : null;
+}
+
+async function authenticate(app: App, authorization: unknown): Promise<Actor | null> {
+  const token = bearer(authorization);
+  return token ? actorForToken(app, token) : null;
+}
+
+const disableIntrospection: Plugin = {
+  onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+};
+
+export function createYogaServer(app: App) {
+  return createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: app.config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
+    landingPage: false,
+    batching: { limit: MAX_BATCH },
+    logging: false,
+    plugins: app.config.introspection ? [] : [disableIntrospection],
+    context: async ({ request, connectionParams }) => ({
+      app,
+      actor: await authenticate(app, connectionParams?.authorization ?? request.headers.get('authorization')),
+    }),
+    maskedErrors: {
+      maskError(error) {
+        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+        if (isUserError(original)) return original;
+        // Errors from parsing and validation carry no original error: they are the client's.
+        if (error instanceof GraphQLError && !error.originalError) return error;
+        if (original instanceof GraphQLError && original.extensions?.code) return original;
+        app.log.error({ err: original }, 'unexpected error while resolving');
+        return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+  });
+}
+
+export interface RunningServer {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(app: App, port: number, host: string): Promise<RunningServer> {
+  const yoga = createYogaServer(app);
+  const server = http.createServer((req, res) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+      req.resume();
+      return;
+    }
+    yoga.handle(req, res);
+  });
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
+  const wsCleanup = useServer(
+    {
+      // Refuse a connection whose token is given but wrong; with no token only introspection answers.
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        if (authorization === undefined) return true;
+        return (await authenticate(app, authorization)) !== null;
+      },
+      execute: (args: unknown) => (args as { rootValue: { execute: (a: unknown) => unknown } }).rootValue.execute(args) as never,
+      subscribe: (args: unknown) => (args as { rootValue: { subscribe: (a: unknown) => unknown } }).rootValue.subscribe(args) as never,
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        const args = {
+          schema: enveloped,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wsServer,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    server,
+    url: `http://${shownHost}:${actualPort}${GRAPHQL_PATH}`,
+    async close() {
+      await wsCleanup.dispose();
+      wsServer.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// Assembling a running Hookwarden: database (migrated), keys, pub/sub, dispatcher, HTTP server.
+// main.ts, the CLI and the tests all start it from here.
+import { formatContext, type App } from './app.ts';
+import type { Config } from './config.ts';
+import { openDatabase, sqlitePath, type Database } from './db/client.ts';
+import { migrateSqlite } from './db/migrate.ts';
+import { createSqliteQueue } from './db/queue.ts';
+import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
+import { createSender } from './delivery/sender.ts';
+import { createCipher, loadKey } from './domain/secrets.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createInMemoryPubSub } from './pubsub.ts';
+import { startServer, type RunningServer } from './server.ts';
+
+export interface OpenedApp {
+  app: App;
+  /** Where app.wakeDispatcher() goes; nowhere until a dispatcher is connected. */
+  connectDispatcher(dispatcher: Pick<Dispatcher, 'wake'>): void;
+  close(): Promise<void>;
+}
+
+/** Migrates and opens the database and builds the shared services; no server, no dispatcher. */
+export async function openApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OpenedApp> {
+  const applied = migrateSqlite(sqlitePath(config.databaseUrl));
+  if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+  const db: Database = await openDatabase(config.databaseUrl);
+  const { key, source } = loadKey(config.encryptionKey, config.keyFile);
+  if (source !== 'environment') {
+    log.warn(
+      { keyFile: config.keyFile },
+      `webhook secrets are encrypted with a ${source === 'generated' ? 'newly generated' : 'development'} key file; set HOOKWARDEN_ENCRYPTION_KEY in production`,
+    );
+  }
+  let dispatcher: Pick<Dispatcher, 'wake'> | null = null;
+  const app: App = {
+    config,
+    db,
+    cipher: createCipher(key),
+    log,
+    pubsub: createInMemoryPubSub(),
+    wakeDispatcher: () => dispatcher?.wake(),
+    format: formatContext(),
+  };
+  return {
+    app,
+    connectDispatcher: (connected) => {
+      dispatcher = connected;
+    },
+    close: () => db.close(),
+  };
+}
+
+export interface Service {
+  app: App;
+  url: string;
+  dispatcher: Dispatcher;
+  http: RunningServer;
+  /** Stops taking requests and claiming work, finishes or releases attempts in flight, closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, log?: Logger): Promise<Service> {
+  const opened = await openApp(config, log);
+  const { app } = opened;
+  const dispatcher = createDispatcher(app, createSqliteQueue(app.db.prisma), createSender({ allowInsecureTargets: config.allowInsecureTargets }));
+  opened.connectDispatcher(dispatcher);
+  dispatcher.start();
+  const http = await startServer(app, config.port, config.host);
+  let stopping: Promise<void> | null = null;
+  return {
+    app,
+    url: http.url,
+    dispatcher,
+    http,
+    stop() {
+      stopping ??= (async () => {
+        await http.close();
+        await dispatcher.stop();
+        await opened.close();
+      })();
+      return stopping;
+    },
+  };
+}
