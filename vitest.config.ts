@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // One graphql-js for everyone: the test files would otherwise get its ESM build while Pothos,
+  // loaded by Node, gets the CommonJS one, and graphql-js refuses types from "another realm".
+  resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
