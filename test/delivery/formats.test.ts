@@ -207,7 +207,7 @@ describe('SLACK', () => {
     const fieldTexts: string[] = section.fields.map((field: { text: string }) => field.text);
     if (isIssue(e)) {
       expect(fieldTexts).toContain(`*Severity*\n${severityOf(e) ?? 'none'}`);
-      expect(fieldTexts.map((text) => text.split('\n')[0])).toEqual(['*Event*', '*Severity*', '*Status*', '*Plugin*', '*Target*']);
+      expect(fieldTexts.map((text) => text.split('\n')[0])).toEqual(['*Event*', '*Severity*', '*Status*', '*Plugin*', '*Target*', '*Issue*']);
     } else {
       expect(fieldTexts[0]).toBe(`*Event*\n${e.type}`);
     }

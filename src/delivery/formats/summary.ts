@@ -59,6 +59,8 @@ export function factsOf(envelope: Envelope, description: EventDescription): Fact
     { label: 'Status', value: description.status ?? 'none' },
     { label: 'Plugin', value: description.pluginId ?? 'none' },
     { label: 'Target', value: description.targetId ?? 'none' },
+    // So a person reading the chat message can find the issue in the platform.
+    { label: 'Issue', value: description.issueId ?? 'none' },
   ];
 }
 
