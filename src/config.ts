@@ -10,6 +10,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().default('file:./data/hookwarden.db'),
+  REDIS_URL: z.string().url().optional(),
+  HOOKWARDEN_REDIS_PREFIX: z.string().default('hookwarden:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOOKWARDEN_ALLOW_INSECURE_TARGETS: bool.default(false),
   HOOKWARDEN_ENCRYPTION_KEY: z.string().optional(),
@@ -29,6 +31,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** Pub/sub across instances; in memory when absent. */
+  redis: { url: string; prefix: string } | null;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   /** Lifts the https-only rule and the SSRF guard: development and tests only. */
   allowInsecureTargets: boolean;
@@ -62,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.HOOKWARDEN_REDIS_PREFIX } : null,
     logLevel: e.LOG_LEVEL,
     allowInsecureTargets: e.HOOKWARDEN_ALLOW_INSECURE_TARGETS,
     encryptionKey: e.HOOKWARDEN_ENCRYPTION_KEY,

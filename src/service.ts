@@ -2,26 +2,27 @@
 // main.ts, the CLI and the tests all start it from here.
 import { formatContext, type App } from './app.ts';
 import type { Config } from './config.ts';
-import { openDatabase, sqlitePath, type Database } from './db/client.ts';
-import { migrateSqlite } from './db/migrate.ts';
-import { createSqliteQueue } from './db/queue.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { migrate } from './db/migrate.ts';
+import { createQueue } from './db/queue.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
 import { createSender } from './delivery/sender.ts';
 import { createCipher, loadKey } from './domain/secrets.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createInMemoryPubSub } from './pubsub.ts';
+import { createInMemoryPubSub, createRedisPubSub } from './pubsub.ts';
+import { connectWakeups } from './db/wakeups.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 export interface OpenedApp {
   app: App;
   /** Where app.wakeDispatcher() goes; nowhere until a dispatcher is connected. */
-  connectDispatcher(dispatcher: Pick<Dispatcher, 'wake'>): void;
+  connectWakeups(wake: () => void): void;
   close(): Promise<void>;
 }
 
 /** Migrates and opens the database and builds the shared services; no server, no dispatcher. */
 export async function openApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OpenedApp> {
-  const applied = migrateSqlite(sqlitePath(config.databaseUrl));
+  const applied = await migrate(config.databaseUrl);
   if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
   const db: Database = await openDatabase(config.databaseUrl);
   const { key, source } = loadKey(config.encryptionKey, config.keyFile);
@@ -31,22 +32,25 @@ export async function openApp(config: Config, log: Logger = createLogger(config.
       `webhook secrets are encrypted with a ${source === 'generated' ? 'newly generated' : 'development'} key file; set HOOKWARDEN_ENCRYPTION_KEY in production`,
     );
   }
-  let dispatcher: Pick<Dispatcher, 'wake'> | null = null;
+  let wake = () => {};
   const app: App = {
     config,
     db,
     cipher: createCipher(key),
     log,
-    pubsub: createInMemoryPubSub(),
-    wakeDispatcher: () => dispatcher?.wake(),
+    pubsub: config.redis ? createRedisPubSub(config.redis.url, config.redis.prefix) : createInMemoryPubSub(),
+    wakeDispatcher: () => wake(),
     format: formatContext(),
   };
   return {
     app,
-    connectDispatcher: (connected) => {
-      dispatcher = connected;
+    connectWakeups: (connected) => {
+      wake = connected;
     },
-    close: () => db.close(),
+    async close() {
+      await app.pubsub.close();
+      await db.close();
+    },
   };
 }
 
@@ -62,8 +66,9 @@ export interface Service {
 export async function startService(config: Config, log?: Logger): Promise<Service> {
   const opened = await openApp(config, log);
   const { app } = opened;
-  const dispatcher = createDispatcher(app, createSqliteQueue(app.db.prisma), createSender({ allowInsecureTargets: config.allowInsecureTargets }));
-  opened.connectDispatcher(dispatcher);
+  const dispatcher = createDispatcher(app, createQueue(app.db), createSender({ allowInsecureTargets: config.allowInsecureTargets }));
+  const wakeups = await connectWakeups(app.db, dispatcher.wake, (error) => app.log.error({ err: error }, 'wake-up channel failed'));
+  opened.connectWakeups(wakeups.notify);
   dispatcher.start();
   const http = await startServer(app, config.port, config.host);
   let stopping: Promise<void> | null = null;
@@ -76,6 +81,7 @@ export async function startService(config: Config, log?: Logger): Promise<Servic
       stopping ??= (async () => {
         await http.close();
         await dispatcher.stop();
+        await wakeups.close();
         await opened.close();
       })();
       return stopping;

@@ -1,14 +1,23 @@
-// Applies prisma/migrations/*/migration.sql in name order, once each, recording what was applied.
-// One process at a time: the whole run holds SQLite's write lock (BEGIN IMMEDIATE), so instances
+// Applies the provider's migrations (prisma/migrations for SQLite, prisma/postgres/migrations for
+// PostgreSQL) in name order, once each, recording what was applied. One process at a time: SQLite
+// runs under its write lock (BEGIN IMMEDIATE), PostgreSQL under an advisory lock, so instances
 // starting together wait for each other instead of applying a file twice.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { providerOf, sqlitePath, type Provider } from './client.ts';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
+const PRISMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma');
+export const MIGRATION_DIRS: Record<Provider, string> = {
+  sqlite: path.join(PRISMA_DIR, 'migrations'),
+  postgresql: path.join(PRISMA_DIR, 'postgres/migrations'),
+};
+const TABLE = 'hookwarden_migrations';
+const LOCK_KEY = 7_301_977; // any constant: the advisory lock that serializes migrations
 
-export function migrationNames(dir = MIGRATIONS_DIR): string[] {
+export function migrationNames(dir: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(dir, entry.name, 'migration.sql')))
@@ -16,20 +25,20 @@ export function migrationNames(dir = MIGRATIONS_DIR): string[] {
     .sort();
 }
 
-/** Returns the names applied by this call. */
-export function migrateSqlite(file: string, dir = MIGRATIONS_DIR): string[] {
+const sqlOf = (dir: string, name: string) => fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
+
+function migrateSqlite(file: string, dir: string): string[] {
   const db = new BetterSqlite3(file, { timeout: 30_000 });
   try {
     db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE IF NOT EXISTS hookwarden_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-    const applied = [];
+    db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
+    const applied: string[] = [];
     db.exec('BEGIN IMMEDIATE');
     try {
-      const done = new Set(db.prepare('SELECT name FROM hookwarden_migrations').pluck().all() as string[]);
-      for (const name of migrationNames(dir)) {
-        if (done.has(name)) continue;
-        db.exec(fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8'));
-        db.prepare('INSERT INTO hookwarden_migrations (name, applied_at) VALUES (?, ?)').run(name, new Date().toISOString());
+      const done = new Set(db.prepare(`SELECT name FROM ${TABLE}`).pluck().all() as string[]);
+      for (const name of migrationNames(dir).filter((n) => !done.has(n))) {
+        db.exec(sqlOf(dir, name));
+        db.prepare(`INSERT INTO ${TABLE} (name, applied_at) VALUES (?, ?)`).run(name, new Date().toISOString());
         applied.push(name);
       }
       db.exec('COMMIT');
@@ -43,13 +52,36 @@ export function migrateSqlite(file: string, dir = MIGRATIONS_DIR): string[] {
   }
 }
 
-/** Names in the folder that the database has not applied (for readiness checks). */
-export function pendingSqlite(file: string, dir = MIGRATIONS_DIR): string[] {
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+async function migratePostgres(url: string, dir: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
   try {
-    const done = new Set(db.prepare('SELECT name FROM hookwarden_migrations').pluck().all() as string[]);
-    return migrationNames(dir).filter((name) => !done.has(name));
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const done = new Set((await client.query<{ name: string }>(`SELECT name FROM ${TABLE}`)).rows.map((row) => row.name));
+    const applied: string[] = [];
+    for (const name of migrationNames(dir).filter((n) => !done.has(n))) {
+      await client.query('BEGIN');
+      try {
+        await client.query(sqlOf(dir, name));
+        await client.query(`INSERT INTO ${TABLE} (name) VALUES ($1)`, [name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+      applied.push(name);
+    }
+    return applied;
   } finally {
-    db.close();
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+    await client.end();
   }
+}
+
+/** Applies what is missing; returns the names applied by this call. */
+export async function migrate(databaseUrl: string): Promise<string[]> {
+  const provider = providerOf(databaseUrl);
+  const dir = MIGRATION_DIRS[provider];
+  return provider === 'sqlite' ? migrateSqlite(sqlitePath(databaseUrl), dir) : migratePostgres(databaseUrl, dir);
 }

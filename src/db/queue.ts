@@ -3,7 +3,8 @@
 // lost and only in-flight attempts can be repeated. The claim takes the oldest due work, at most
 // `perWebhook` per webhook and none of the webhooks the caller says are saturated: the same shape
 // would give "one in flight per webhook, oldest first" by passing 1 and every busy webhook.
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Database } from './client.ts';
+import { DIALECTS, type Dialect } from './queue-sql.ts';
 import type { DeliveryUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
 import { settle } from '../delivery/settle.ts';
@@ -63,59 +64,26 @@ export interface DeliveryQueue {
   nextDueAt(): Promise<number | null>;
 }
 
-const OPEN = `('PENDING', 'RETRYING')`;
-
-const CLAIM_SQLITE = `
-UPDATE "Delivery"
-SET "leaseExpiresAt" = :now + :margin + COALESCE((SELECT "timeoutMs" FROM "Webhook" WHERE "Webhook"."id" = "Delivery"."webhookId"), 30000)
-WHERE "id" IN (
-  SELECT "id" FROM (
-    SELECT "id", "due", ROW_NUMBER() OVER (PARTITION BY "webhookId" ORDER BY "due", "id") AS "rank"
-    FROM (
-      SELECT "id", "webhookId", "nextAttemptAt" AS "due" FROM "Delivery"
-      WHERE "nextAttemptAt" <= :now AND "status" IN ${OPEN}
-        AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= :now)
-        AND "webhookId" NOT IN (SELECT "value" FROM json_each(:saturated))
-      ORDER BY "nextAttemptAt", "id" LIMIT :candidates
-    )
-  )
-  WHERE "rank" <= :perWebhook ORDER BY "due", "id" LIMIT :limit
-)
-RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "attemptCount", "requestHeaders", "requestBody", "test"`;
-
-const INSERT_ATTEMPT = `
-INSERT INTO "DeliveryAttempt" ("id", "deliveryId", "number", "startedAt", "durationMs", "statusCode", "success", "error", "responseBody")
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-const COUNT_FAILURE = `
-UPDATE "Webhook" SET "consecutiveFailures" = CASE WHEN :success THEN 0 ELSE "consecutiveFailures" + 1 END
-WHERE "id" = :webhookId
-RETURNING "consecutiveFailures", "enabled"`;
-
-const SETTLE_DELIVERY = `
-UPDATE "Delivery" SET
-  "status" = CASE WHEN "status" IN ${OPEN} THEN :status ELSE "status" END,
-  "nextAttemptAt" = CASE WHEN "status" IN ${OPEN} AND :status = 'RETRYING' THEN :next ELSE NULL END,
-  "attemptCount" = :number, "lastStatusCode" = :code, "requestHeaders" = :headers, "leaseExpiresAt" = NULL, "updatedAt" = :now
-WHERE "id" = :id
-RETURNING "status", "nextAttemptAt"`;
-
-const DISABLE_WEBHOOK = `UPDATE "Webhook" SET "enabled" = 0, "disabledReason" = :reason, "updatedAt" = :now WHERE "id" = :webhookId AND "enabled" = 1`;
-
-const CANCEL_OPEN = `
-UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now
-WHERE "webhookId" = :webhookId AND "status" IN ${OPEN}
-RETURNING "id", "organizationId", "attemptCount", "lastStatusCode"`;
-
 type Row = Record<string, unknown>;
 
-/** Our statements name their parameters (:now); the driver takes them positionally (?). */
-export function bind(template: string, params: Record<string, unknown>): [string, ...unknown[]] {
+/**
+ * Our statements name their parameters (:now); SQLite takes them positionally (?), PostgreSQL by
+ * number ($1, reused for a repeated name). "::type" casts are left alone.
+ */
+export function bind(dialect: Dialect, template: string, params: Record<string, unknown>): [string, ...unknown[]] {
   const values: unknown[] = [];
-  const text = template.replace(/:([A-Za-z]\w*)/g, (_match, name: string) => {
+  const numbers = new Map<string, number>();
+  const text = template.replace(/(?<!:):([A-Za-z]\w*)/g, (_match, name: string) => {
     if (!(name in params)) throw new Error(`no value for :${name}`);
-    values.push(params[name]);
-    return '?';
+    if (dialect.placeholders === 'question') {
+      values.push(params[name]);
+      return '?';
+    }
+    if (!numbers.has(name)) {
+      values.push(params[name]);
+      numbers.set(name, values.length);
+    }
+    return `$${numbers.get(name)}`;
   });
   return [text, ...values];
 }
@@ -130,13 +98,17 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export function createSqliteQueue(prisma: PrismaClient): DeliveryQueue {
+export function createQueue(db: Database): DeliveryQueue {
+  const { prisma } = db;
+  const dialect = DIALECTS[db.provider];
+  const { sql, time } = dialect;
+  const sqlBind = (template: string, params: Record<string, unknown>) => bind(dialect, template, params);
   return {
     async claim(request) {
       const rows = await prisma.$transaction((tx) =>
         tx.$queryRawUnsafe<Row[]>(
-          ...bind(CLAIM_SQLITE, {
-            now: request.now,
+          ...sqlBind(sql.claim, {
+            now: time(request.now),
             limit: request.limit,
             candidates: request.limit * 4,
             perWebhook: request.perWebhook,
@@ -167,30 +139,31 @@ export function createSqliteQueue(prisma: PrismaClient): DeliveryQueue {
         for (const record of records) {
           const { delivery } = record;
           await tx.$executeRawUnsafe(
-            INSERT_ATTEMPT,
-            newIdAt('att').id,
-            delivery.id,
-            record.number,
-            record.startedAt.getTime(),
-            record.durationMs,
-            record.statusCode,
-            record.success ? 1 : 0,
-            record.error,
-            record.responseBody,
+            ...sqlBind(sql.insertAttempt, {
+              id: newIdAt('att').id,
+              deliveryId: delivery.id,
+              number: record.number,
+              startedAt: time(record.startedAt.getTime()),
+              durationMs: record.durationMs,
+              statusCode: record.statusCode,
+              success: record.success,
+              error: record.error,
+              responseBody: record.responseBody,
+            }),
           );
-          const [counter] = await tx.$queryRawUnsafe<Row[]>(...bind(COUNT_FAILURE, { success: record.success ? 1 : 0, webhookId: delivery.webhookId }));
+          const [counter] = await tx.$queryRawUnsafe<Row[]>(...sqlBind(sql.countFailure, { success: record.success, webhookId: delivery.webhookId }));
           const failures = Number(counter?.consecutiveFailures ?? 0);
           const enabled = Boolean(Number(counter?.enabled ?? 0));
           const settlement = settle(record.verdict, failures, enabled, threshold);
           const nextAttemptAt = record.verdict.kind === 'retry' ? now + record.verdict.delayMs : null;
           const [settled] = await tx.$queryRawUnsafe<Row[]>(
-            ...bind(SETTLE_DELIVERY, {
+            ...sqlBind(sql.settleDelivery, {
               status: settlement.status,
-              next: nextAttemptAt,
+              next: nextAttemptAt === null ? null : time(nextAttemptAt),
               number: record.number,
               code: record.statusCode,
               headers: JSON.stringify(record.requestHeaders),
-              now,
+              now: time(now),
               id: delivery.id,
             }),
           );
@@ -206,8 +179,8 @@ export function createSqliteQueue(prisma: PrismaClient): DeliveryQueue {
           });
           if (!record.success || failures !== 0) webhooks.set(delivery.webhookId, delivery.organizationId);
           if (settlement.disableReason) {
-            await tx.$executeRawUnsafe(...bind(DISABLE_WEBHOOK, { reason: settlement.disableReason, now, webhookId: delivery.webhookId }));
-            const cancelled = await tx.$queryRawUnsafe<Row[]>(...bind(CANCEL_OPEN, { now, webhookId: delivery.webhookId }));
+            await tx.$executeRawUnsafe(...sqlBind(sql.disableWebhook, { reason: settlement.disableReason, now: time(now), webhookId: delivery.webhookId }));
+            const cancelled = await tx.$queryRawUnsafe<Row[]>(...sqlBind(sql.cancelOpen, { now: time(now), webhookId: delivery.webhookId }));
             for (const row of cancelled) {
               deliveries.push({
                 organizationId: String(row.organizationId),
@@ -253,9 +226,7 @@ export function createSqliteQueue(prisma: PrismaClient): DeliveryQueue {
     },
 
     async nextDueAt() {
-      const [row] = await prisma.$queryRawUnsafe<Row[]>(
-        `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
-      );
+      const [row] = await prisma.$queryRawUnsafe<Row[]>(sql.nextDue);
       return toMs(row?.due);
     },
   };

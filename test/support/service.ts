@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { bootstrap } from '../../src/domain/accounts.ts';
 import { createLogger } from '../../src/log.ts';
@@ -32,9 +34,44 @@ export function tempDir(label = 'hookwarden-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), label));
 }
 
+/** Which database this test run uses: the vitest project sets it (see vitest.config.ts). */
+export const TEST_DATABASE = process.env.HOOKWARDEN_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+const POSTGRES_ADMIN_URL = process.env.HOOKWARDEN_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.HOOKWARDEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  /** DATABASE_URL, plus REDIS_URL and a unique prefix on PostgreSQL runs. */
+  env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+/** A database of its own for one test file: a SQLite file in `dir`, or a new PostgreSQL database. */
+export async function createTestDatabase(dir: string, kind: 'sqlite' | 'postgres' = TEST_DATABASE): Promise<TestDatabase> {
+  if (kind === 'sqlite') return { env: { DATABASE_URL: `file:${path.join(dir, 'test.db')}` }, drop: async () => {} };
+  const name = `hookwarden_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString(), REDIS_URL: TEST_REDIS_URL, HOOKWARDEN_REDIS_PREFIX: `${name}:` },
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const dir = tempDir();
-  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: `file:${path.join(dir, 'test.db')}`, PORT: '0', HOST: '127.0.0.1', ...env });
+  const database = await createTestDatabase(dir);
+  const config = loadConfig({ ...TEST_ENV, ...database.env, HOOKWARDEN_KEY_FILE: path.join(dir, 'encryption.key'), PORT: '0', HOST: '127.0.0.1', ...env });
   const service = await startService(config, createLogger(config.logLevel));
   const url = service.url;
   return {
@@ -49,6 +86,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     client: (token) => graphqlClient(url, token),
     async stop() {
       await service.stop();
+      await database.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
