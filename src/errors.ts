@@ -14,6 +14,11 @@ export const notFound = (what: string, id: string) => error('NOT_FOUND', `${what
 export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', `${field}: ${message}`, { field });
 export const conflict = (field: string, message: string) => error('CONFLICT', `${field}: ${message}`, { field });
 
+/** A write broke a unique constraint (Prisma's P2002): someone else created the same thing first. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === 'P2002';
+}
+
 export function isUserError(value: unknown): value is GraphQLError {
   return value instanceof GraphQLError && typeof value.extensions?.code === 'string' && value.extensions.code !== 'INTERNAL_SERVER_ERROR';
 }

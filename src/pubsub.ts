@@ -4,16 +4,62 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 
-/** A delivery's state at the moment it changed: subscribers see every step, not only the latest. */
+/** What identifies a delivery and never changes. */
+export interface DeliveryIdentity {
+  id: string;
+  organizationId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  test: boolean;
+  createdAt: Date | string | number;
+}
+
+/** What changes as a delivery goes through its attempts. */
+export interface DeliveryState {
+  status: string;
+  attemptCount: number;
+  nextAttemptAt: Date | string | number | null;
+  lastStatusCode: number | null;
+  updatedAt: Date | string | number;
+}
+
+/**
+ * A delivery's scalar fields at the moment it changed: subscribers see every step, not only the
+ * latest, and most subscriptions are answered from it without reading the database.
+ */
 export interface DeliveryUpdate {
   organizationId: string;
   webhookId: string;
   deliveryId: string;
+  eventId: string;
+  eventType: string;
+  test: boolean;
   status: string;
   attemptCount: number;
   nextAttemptAt: string | null;
   lastStatusCode: number | null;
+  createdAt: string;
   updatedAt: string;
+}
+
+const iso = (value: Date | string | number) => new Date(value).toISOString();
+
+export function deliveryUpdate(delivery: DeliveryIdentity, state: DeliveryState): DeliveryUpdate {
+  return {
+    organizationId: delivery.organizationId,
+    webhookId: delivery.webhookId,
+    deliveryId: delivery.id,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    test: delivery.test,
+    status: state.status,
+    attemptCount: state.attemptCount,
+    nextAttemptAt: state.nextAttemptAt === null ? null : iso(state.nextAttemptAt),
+    lastStatusCode: state.lastStatusCode,
+    createdAt: iso(delivery.createdAt),
+    updatedAt: iso(state.updatedAt),
+  };
 }
 
 export interface WebhookUpdate {
@@ -34,10 +80,70 @@ export interface PubSub {
 
 type Untyped = ReturnType<typeof createPubSub<Record<string, [unknown]>>>;
 
+/** How far one subscriber may fall behind before its subscription is ended with an error. */
+export const MAX_PENDING_UPDATES = 10_000;
+
+/**
+ * Drains `source` as fast as it produces into a bounded queue for a consumer that may be slower
+ * (a client reading a busy stream). Past `limit` the consumer gets an error instead of the
+ * process running out of memory or the publisher failing.
+ */
+export function bounded<T>(source: AsyncIterable<T>, limit = MAX_PENDING_UPDATES): AsyncIterableIterator<T> {
+  const upstream = source[Symbol.asyncIterator]();
+  const queue: T[] = [];
+  let failure: unknown = null;
+  let ended = false;
+  let notify: (() => void) | null = null;
+  const signal = () => {
+    notify?.();
+    notify = null;
+  };
+  void (async () => {
+    try {
+      while (!ended) {
+        const next = await upstream.next();
+        if (next.done) break;
+        if (queue.length >= limit) {
+          failure = new Error(`subscription ended: more than ${limit} updates were waiting to be read`);
+          break;
+        }
+        queue.push(next.value);
+        signal();
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      ended = true;
+      signal();
+      await upstream.return?.();
+    }
+  })();
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      for (;;) {
+        if (queue.length) return { value: queue.shift() as T, done: false };
+        if (failure) throw failure;
+        if (ended) return { value: undefined, done: true };
+        await new Promise<void>((resolve) => (notify = resolve));
+      }
+    },
+    async return() {
+      ended = true;
+      queue.length = 0;
+      signal();
+      await upstream.return?.();
+      return { value: undefined, done: true };
+    },
+  };
+}
+
 function typed(inner: Untyped, prefix: string, close: () => Promise<void>): PubSub {
   return {
     publish: (topic, payload) => inner.publish(`${prefix}${topic}`, payload),
-    subscribe: <K extends keyof Topics>(topic: K) => inner.subscribe(`${prefix}${topic}`) as AsyncIterable<Topics[K]>,
+    subscribe: <K extends keyof Topics>(topic: K) => bounded(inner.subscribe(`${prefix}${topic}`) as AsyncIterable<Topics[K]>),
     close,
   };
 }

@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { App } from './app.ts';
+import { createConsoleHandler } from './console.ts';
 import { actorForToken } from './domain/accounts.ts';
 import type { Actor } from './domain/access.ts';
 import { isUserError } from './errors.ts';
@@ -40,9 +41,10 @@ export function createYogaServer(app: App) {
     batching: { limit: MAX_BATCH },
     logging: false,
     plugins: app.config.introspection ? [] : [disableIntrospection],
+    // Over WebSocket the token is in connectionParams and there is no Fetch request.
     context: async ({ request, connectionParams }) => ({
       app,
-      actor: await authenticate(app, connectionParams?.authorization ?? request.headers.get('authorization')),
+      actor: await authenticate(app, connectionParams ? connectionParams.authorization : request.headers.get('authorization')),
     }),
     maskedErrors: {
       maskError(error) {
@@ -66,6 +68,7 @@ export interface RunningServer {
 
 export async function startServer(app: App, port: number, host: string): Promise<RunningServer> {
   const yoga = createYogaServer(app);
+  const serveConsole = createConsoleHandler();
   const server = http.createServer((req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
@@ -74,7 +77,10 @@ export async function startServer(app: App, port: number, host: string): Promise
       req.resume();
       return;
     }
-    yoga.handle(req, res);
+    // The API at /graphql; the web console (web/dist) on every other path.
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === GRAPHQL_PATH || pathname.startsWith(`${GRAPHQL_PATH}/`)) yoga.handle(req, res);
+    else void serveConsole(req, res);
   });
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const wsCleanup = useServer(

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client.ts';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
@@ -16,8 +16,15 @@ export interface Database {
   url: string;
   /** A description without credentials, for the start-up line. */
   describe: string;
+  /**
+   * Holds a row until the transaction ends, so that read-compare-write sequences (an issue update
+   * and its event) never interleave. SQLite's transactions already run one at a time.
+   */
+  lockRow(tx: Prisma.TransactionClient, table: LockableTable, id: string): Promise<void>;
   close(): Promise<void>;
 }
+
+export type LockableTable = 'Issue' | 'Webhook';
 
 export function providerOf(databaseUrl: string): Provider {
   if (databaseUrl.startsWith('file:')) return 'sqlite';
@@ -50,7 +57,14 @@ async function openSqlite(databaseUrl: string): Promise<Database> {
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
-  return { prisma, provider: 'sqlite', url: databaseUrl, describe: `SQLite ${file}`, close: () => prisma.$disconnect() };
+  return {
+    prisma,
+    provider: 'sqlite',
+    url: databaseUrl,
+    describe: `SQLite ${file}`,
+    lockRow: async () => {},
+    close: () => prisma.$disconnect(),
+  };
 }
 
 async function openPostgres(databaseUrl: string): Promise<Database> {
@@ -58,7 +72,16 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
   await client.$connect();
   // The two generated clients expose the same model API; only their nominal types differ.
   const prisma = client as unknown as PrismaClient;
-  return { prisma, provider: 'postgresql', url: databaseUrl, describe: `PostgreSQL ${redactUrl(databaseUrl)}`, close: () => client.$disconnect() };
+  return {
+    prisma,
+    provider: 'postgresql',
+    url: databaseUrl,
+    describe: `PostgreSQL ${redactUrl(databaseUrl)}`,
+    lockRow: async (tx, table, id) => {
+      await tx.$queryRawUnsafe(`SELECT 1 FROM "${table}" WHERE "id" = $1 FOR UPDATE`, id);
+    },
+    close: () => client.$disconnect(),
+  };
 }
 
 export function openDatabase(databaseUrl: string): Promise<Database> {

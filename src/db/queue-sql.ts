@@ -6,10 +6,15 @@ export interface Dialect {
   placeholders: 'question' | 'numbered';
   /** A time parameter as this database stores it. */
   time(ms: number): number | string;
-  sql: Record<'claim' | 'insertAttempt' | 'countFailure' | 'settleDelivery' | 'disableWebhook' | 'cancelOpen' | 'nextDue', string>;
+  sql: Record<'claim' | 'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'nextDue', string>;
 }
 
 const OPEN = `('PENDING', 'RETRYING')`;
+/** What a settled or cancelled delivery publishes. */
+const RETURNED = ['id', 'organizationId', 'webhookId', 'eventId', 'eventType', 'test', 'createdAt', 'status', 'attemptCount', 'nextAttemptAt', 'lastStatusCode']
+  .map((column) => `"${column}"`)
+  .join(', ');
+const RETURNED_PG = RETURNED.split(', ').map((column) => `"d".${column}`).join(', ');
 
 /**
  * Claiming: the oldest due, unleased deliveries not of a saturated webhook (a bounded candidate
@@ -35,26 +40,38 @@ WHERE "id" IN (
   )
   WHERE "rank" <= :perWebhook ORDER BY "due", "id" LIMIT :limit
 )
-RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "attemptCount", "requestHeaders", "requestBody", "test"`,
-    insertAttempt: `
+RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "test", "createdAt", "attemptCount", "lastStatusCode", "requestHeaders", "requestBody"`,
+    lockWebhooks: `SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
+    updateWebhooks: `
+UPDATE "Webhook" SET
+  "consecutiveFailures" = json_extract("v"."value", '$.failures'),
+  "enabled" = CASE WHEN json_extract("v"."value", '$.reason') IS NULL THEN "enabled" ELSE 0 END,
+  "disabledReason" = COALESCE(json_extract("v"."value", '$.reason'), "disabledReason"),
+  "updatedAt" = CASE WHEN json_extract("v"."value", '$.reason') IS NULL THEN "updatedAt" ELSE :now END
+FROM json_each(:rows) AS "v"
+WHERE "Webhook"."id" = json_extract("v"."value", '$.id')`,
+    insertAttempts: `
 INSERT INTO "DeliveryAttempt" ("id", "deliveryId", "number", "startedAt", "durationMs", "statusCode", "success", "error", "responseBody")
-VALUES (:id, :deliveryId, :number, :startedAt, :durationMs, :statusCode, :success, :error, :responseBody)`,
-    countFailure: `
-UPDATE "Webhook" SET "consecutiveFailures" = CASE WHEN :success THEN 0 ELSE "consecutiveFailures" + 1 END
-WHERE "id" = :webhookId
-RETURNING "consecutiveFailures", "enabled"`,
-    settleDelivery: `
+SELECT json_extract("v"."value", '$.id'), "d"."id", "d"."attemptCount" + 1, json_extract("v"."value", '$.startedAt'),
+  json_extract("v"."value", '$.durationMs'), json_extract("v"."value", '$.statusCode'), json_extract("v"."value", '$.success'),
+  json_extract("v"."value", '$.error'), json_extract("v"."value", '$.responseBody')
+FROM json_each(:rows) AS "v" JOIN "Delivery" AS "d" ON "d"."id" = json_extract("v"."value", '$.deliveryId')`,
+    settleDeliveries: `
 UPDATE "Delivery" SET
-  "status" = CASE WHEN "status" IN ${OPEN} THEN :status ELSE "status" END,
-  "nextAttemptAt" = CASE WHEN "status" IN ${OPEN} AND :status = 'RETRYING' THEN :next ELSE NULL END,
-  "attemptCount" = :number, "lastStatusCode" = :code, "requestHeaders" = :headers, "leaseExpiresAt" = NULL, "updatedAt" = :now
-WHERE "id" = :id
-RETURNING "status", "nextAttemptAt"`,
-    disableWebhook: `UPDATE "Webhook" SET "enabled" = 0, "disabledReason" = :reason, "updatedAt" = :now WHERE "id" = :webhookId AND "enabled" = 1`,
+  "status" = CASE WHEN "status" IN ${OPEN} THEN json_extract("v"."value", '$.status') ELSE "status" END,
+  "nextAttemptAt" = CASE WHEN "status" IN ${OPEN} AND json_extract("v"."value", '$.status') = 'RETRYING' THEN json_extract("v"."value", '$.next') ELSE NULL END,
+  "attemptCount" = "attemptCount" + 1,
+  "lastStatusCode" = json_extract("v"."value", '$.statusCode'),
+  "requestHeaders" = json_extract("v"."value", '$.headers'),
+  "leaseExpiresAt" = NULL,
+  "updatedAt" = :now
+FROM json_each(:rows) AS "v"
+WHERE "Delivery"."id" = json_extract("v"."value", '$.id')
+RETURNING ${RETURNED}`,
     cancelOpen: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now
-WHERE "webhookId" = :webhookId AND "status" IN ${OPEN}
-RETURNING "id", "organizationId", "attemptCount", "lastStatusCode"`,
+WHERE "webhookId" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}
+RETURNING ${RETURNED}`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
   },
 };
@@ -82,26 +99,39 @@ UPDATE "Delivery" AS "d"
 SET "leaseExpiresAt" = :now::timestamptz + (:margin::int + "w"."timeoutMs") * interval '1 millisecond'
 FROM "chosen", "Webhook" AS "w"
 WHERE "d"."id" = "chosen"."id" AND "w"."id" = "d"."webhookId"
-RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."eventType", "d"."attemptCount", "d"."requestHeaders", "d"."requestBody", "d"."test"`,
-    insertAttempt: `
+RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."eventType", "d"."test", "d"."createdAt", "d"."attemptCount", "d"."lastStatusCode", "d"."requestHeaders", "d"."requestBody"`,
+    lockWebhooks: `
+SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook"
+WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) ORDER BY "id" FOR UPDATE`,
+    updateWebhooks: `
+UPDATE "Webhook" AS "w" SET
+  "consecutiveFailures" = "v"."failures",
+  "enabled" = CASE WHEN "v"."reason" IS NULL THEN "w"."enabled" ELSE false END,
+  "disabledReason" = COALESCE("v"."reason", "w"."disabledReason"),
+  "updatedAt" = CASE WHEN "v"."reason" IS NULL THEN "w"."updatedAt" ELSE :now::timestamptz END
+FROM jsonb_to_recordset(:rows::jsonb) AS "v"("id" text, "failures" int, "reason" text)
+WHERE "w"."id" = "v"."id"`,
+    insertAttempts: `
 INSERT INTO "DeliveryAttempt" ("id", "deliveryId", "number", "startedAt", "durationMs", "statusCode", "success", "error", "responseBody")
-VALUES (:id, :deliveryId, :number::int, :startedAt::timestamptz, :durationMs::int, :statusCode::int, :success::boolean, :error, :responseBody)`,
-    countFailure: `
-UPDATE "Webhook" SET "consecutiveFailures" = CASE WHEN :success::boolean THEN 0 ELSE "consecutiveFailures" + 1 END
-WHERE "id" = :webhookId
-RETURNING "consecutiveFailures", "enabled"`,
-    settleDelivery: `
-UPDATE "Delivery" SET
-  "status" = CASE WHEN "status" IN ${OPEN} THEN :status::text ELSE "status" END,
-  "nextAttemptAt" = CASE WHEN "status" IN ${OPEN} AND :status::text = 'RETRYING' THEN :next::timestamptz ELSE NULL END,
-  "attemptCount" = :number::int, "lastStatusCode" = :code::int, "requestHeaders" = :headers, "leaseExpiresAt" = NULL, "updatedAt" = :now::timestamptz
-WHERE "id" = :id
-RETURNING "status", "nextAttemptAt"`,
-    disableWebhook: `UPDATE "Webhook" SET "enabled" = false, "disabledReason" = :reason, "updatedAt" = :now::timestamptz WHERE "id" = :webhookId AND "enabled"`,
+SELECT "v"."id", "d"."id", "d"."attemptCount" + 1, "v"."startedAt", "v"."durationMs", "v"."statusCode", "v"."success", "v"."error", "v"."responseBody"
+FROM jsonb_to_recordset(:rows::jsonb) AS "v"("id" text, "deliveryId" text, "startedAt" timestamptz, "durationMs" int, "statusCode" int, "success" boolean, "error" text, "responseBody" text)
+JOIN "Delivery" AS "d" ON "d"."id" = "v"."deliveryId"`,
+    settleDeliveries: `
+UPDATE "Delivery" AS "d" SET
+  "status" = CASE WHEN "d"."status" IN ${OPEN} THEN "v"."status" ELSE "d"."status" END,
+  "nextAttemptAt" = CASE WHEN "d"."status" IN ${OPEN} AND "v"."status" = 'RETRYING' THEN "v"."next" ELSE NULL END,
+  "attemptCount" = "d"."attemptCount" + 1,
+  "lastStatusCode" = "v"."statusCode",
+  "requestHeaders" = "v"."headers",
+  "leaseExpiresAt" = NULL,
+  "updatedAt" = :now::timestamptz
+FROM jsonb_to_recordset(:rows::jsonb) AS "v"("id" text, "status" text, "next" timestamptz, "statusCode" int, "headers" text)
+WHERE "d"."id" = "v"."id"
+RETURNING ${RETURNED_PG}`,
     cancelOpen: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now::timestamptz
-WHERE "webhookId" = :webhookId AND "status" IN ${OPEN}
-RETURNING "id", "organizationId", "attemptCount", "lastStatusCode"`,
+WHERE "webhookId" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}
+RETURNING ${RETURNED}`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
   },
 };

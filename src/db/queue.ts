@@ -5,21 +5,16 @@
 // would give "one in flight per webhook, oldest first" by passing 1 and every busy webhook.
 import type { Database } from './client.ts';
 import { DIALECTS, type Dialect } from './queue-sql.ts';
-import type { DeliveryUpdate } from '../pubsub.ts';
+import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
-import { settle } from '../delivery/settle.ts';
+import { settleBatch } from '../delivery/settle.ts';
 import { newIdAt } from '../domain/ids.ts';
 
-export interface ClaimedDelivery {
-  id: string;
-  organizationId: string;
-  webhookId: string;
-  eventId: string;
-  eventType: string;
+export interface ClaimedDelivery extends DeliveryIdentity {
   attemptCount: number;
+  lastStatusCode: number | null;
   requestHeaders: string;
   requestBody: string;
-  test: boolean;
 }
 
 export interface ClaimRequest {
@@ -34,7 +29,6 @@ export interface ClaimRequest {
 
 export interface AttemptRecord {
   delivery: ClaimedDelivery;
-  number: number;
   startedAt: Date;
   durationMs: number;
   statusCode: number | null;
@@ -54,8 +48,11 @@ export interface CompletionOutcome {
 
 export interface DeliveryQueue {
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
-  /** Records attempts and their consequences, all in one transaction. */
-  complete(records: readonly AttemptRecord[], breakerThreshold: number): Promise<CompletionOutcome>;
+  /**
+   * Records attempts and their consequences, all in one transaction. `beforeCommit` sees the
+   * outcome inside it: a process killed right after committing has then already announced it.
+   */
+  complete(records: readonly AttemptRecord[], breakerThreshold: number, beforeCommit: (outcome: CompletionOutcome) => void): Promise<CompletionOutcome>;
   /** Ends deliveries without an attempt (their webhook was deleted or disabled meanwhile). */
   cancel(deliveries: readonly ClaimedDelivery[]): Promise<DeliveryUpdate[]>;
   /** Gives leases back without recording an attempt (shutdown). */
@@ -65,6 +62,21 @@ export interface DeliveryQueue {
 }
 
 type Row = Record<string, unknown>;
+
+/** PostgreSQL's deadlock and serialization failures: the transaction did nothing and may simply run again. */
+const CONFLICT_CODES = ['40P01', '40001'];
+
+export async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      const text = String((error as Error)?.message ?? error);
+      if (attempt >= attempts || !CONFLICT_CODES.some((code) => text.includes(code))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
 
 /**
  * Our statements name their parameters (:now); SQLite takes them positionally (?), PostgreSQL by
@@ -94,9 +106,23 @@ function toMs(value: unknown): number | null {
   return Number(value);
 }
 
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }
+
+function identityOf(row: Row): DeliveryIdentity {
+  return {
+    id: String(row.id),
+    organizationId: String(row.organizationId),
+    webhookId: String(row.webhookId),
+    eventId: String(row.eventId),
+    eventType: String(row.eventType),
+    test: Boolean(Number(row.test)),
+    createdAt: row.createdAt as Date,
+  };
+}
+
+const cancelledState = (now: number) => ({ status: 'CANCELLED', nextAttemptAt: null, updatedAt: now });
 
 export function createQueue(db: Database): DeliveryQueue {
   const { prisma } = db;
@@ -118,85 +144,81 @@ export function createQueue(db: Database): DeliveryQueue {
         ),
       );
       return rows.map((row) => ({
-        id: String(row.id),
-        organizationId: String(row.organizationId),
-        webhookId: String(row.webhookId),
-        eventId: String(row.eventId),
-        eventType: String(row.eventType),
+        ...identityOf(row),
         attemptCount: Number(row.attemptCount),
+        lastStatusCode: nullableNumber(row.lastStatusCode),
         requestHeaders: String(row.requestHeaders),
         requestBody: String(row.requestBody),
-        test: Boolean(Number(row.test)),
       }));
     },
 
-    async complete(records, threshold) {
+    async complete(unordered, threshold, beforeCommit) {
+      if (unordered.length === 0) return { deliveries: [], webhooks: [] };
       const now = Date.now();
-      const nowIso = new Date(now).toISOString();
-      return prisma.$transaction(async (tx) => {
-        const deliveries: DeliveryUpdate[] = [];
-        const webhooks = new Map<string, string>();
-        for (const record of records) {
-          const { delivery } = record;
-          await tx.$executeRawUnsafe(
-            ...sqlBind(sql.insertAttempt, {
-              id: newIdAt('att').id,
-              deliveryId: delivery.id,
-              number: record.number,
-              startedAt: time(record.startedAt.getTime()),
-              durationMs: record.durationMs,
-              statusCode: record.statusCode,
-              success: record.success,
-              error: record.error,
-              responseBody: record.responseBody,
-            }),
+      // Rows are locked webhooks first, then deliveries, each in id order, so that instances
+      // completing batches at the same time never wait for each other in a cycle.
+      const records = [...unordered].sort(
+        (x, y) => x.delivery.webhookId.localeCompare(y.delivery.webhookId) || x.delivery.id.localeCompare(y.delivery.id),
+      );
+      const webhookIds = [...new Set(records.map((r) => r.delivery.webhookId))];
+      return retryOnConflict(() =>
+        prisma.$transaction(async (tx) => {
+          const run = (template: string, params: Record<string, unknown>) => tx.$queryRawUnsafe<Row[]>(...sqlBind(template, params));
+          const counters = new Map(
+            (await run(sql.lockWebhooks, { ids: JSON.stringify(webhookIds) })).map((row) => [
+              String(row.id),
+              { consecutiveFailures: Number(row.consecutiveFailures), enabled: Boolean(Number(row.enabled)) },
+            ]),
           );
-          const [counter] = await tx.$queryRawUnsafe<Row[]>(...sqlBind(sql.countFailure, { success: record.success, webhookId: delivery.webhookId }));
-          const failures = Number(counter?.consecutiveFailures ?? 0);
-          const enabled = Boolean(Number(counter?.enabled ?? 0));
-          const settlement = settle(record.verdict, failures, enabled, threshold);
-          const nextAttemptAt = record.verdict.kind === 'retry' ? now + record.verdict.delayMs : null;
-          const [settled] = await tx.$queryRawUnsafe<Row[]>(
-            ...sqlBind(sql.settleDelivery, {
-              status: settlement.status,
-              next: nextAttemptAt === null ? null : time(nextAttemptAt),
-              number: record.number,
-              code: record.statusCode,
-              headers: JSON.stringify(record.requestHeaders),
-              now: time(now),
-              id: delivery.id,
-            }),
+          const batch = settleBatch(
+            records.map((r) => ({ webhookId: r.delivery.webhookId, verdict: r.verdict })),
+            counters,
+            threshold,
           );
-          deliveries.push({
-            organizationId: delivery.organizationId,
-            webhookId: delivery.webhookId,
-            deliveryId: delivery.id,
-            status: String(settled?.status ?? settlement.status),
-            attemptCount: record.number,
-            nextAttemptAt: iso(toMs(settled?.nextAttemptAt)),
-            lastStatusCode: record.statusCode,
-            updatedAt: nowIso,
-          });
-          if (!record.success || failures !== 0) webhooks.set(delivery.webhookId, delivery.organizationId);
-          if (settlement.disableReason) {
-            await tx.$executeRawUnsafe(...sqlBind(sql.disableWebhook, { reason: settlement.disableReason, now: time(now), webhookId: delivery.webhookId }));
-            const cancelled = await tx.$queryRawUnsafe<Row[]>(...sqlBind(sql.cancelOpen, { now: time(now), webhookId: delivery.webhookId }));
-            for (const row of cancelled) {
-              deliveries.push({
-                organizationId: String(row.organizationId),
-                webhookId: delivery.webhookId,
-                deliveryId: String(row.id),
-                status: 'CANCELLED',
-                attemptCount: Number(row.attemptCount),
-                nextAttemptAt: null,
-                lastStatusCode: row.lastStatusCode === null ? null : Number(row.lastStatusCode),
-                updatedAt: nowIso,
-              });
-            }
+          const changedWebhooks = [...batch.webhooks].filter(([, state]) => state.changed || state.disableReason);
+          if (changedWebhooks.length) {
+            const rows = changedWebhooks.map(([id, state]) => ({ id, failures: state.consecutiveFailures, reason: state.disableReason }));
+            await run(sql.updateWebhooks, { rows: JSON.stringify(rows), now: time(now) });
           }
-        }
-        return { deliveries, webhooks: [...webhooks].map(([webhookId, organizationId]) => ({ organizationId, webhookId })) };
-      });
+          const attempts = records.map((r) => ({
+            id: newIdAt('att').id,
+            deliveryId: r.delivery.id,
+            startedAt: time(r.startedAt.getTime()),
+            durationMs: r.durationMs,
+            statusCode: r.statusCode,
+            success: r.success,
+            error: r.error,
+            responseBody: r.responseBody,
+          }));
+          await run(sql.insertAttempts, { rows: JSON.stringify(attempts) });
+          const settlements = records.map((r, i) => ({
+            id: r.delivery.id,
+            status: batch.settlements[i].status,
+            next: r.verdict.kind === 'retry' && batch.settlements[i].status === 'RETRYING' ? time(now + r.verdict.delayMs) : null,
+            statusCode: r.statusCode,
+            headers: JSON.stringify(r.requestHeaders),
+          }));
+          const settled = await run(sql.settleDeliveries, { rows: JSON.stringify(settlements), now: time(now) });
+          const disabled = changedWebhooks.filter(([, state]) => state.disableReason).map(([id]) => id);
+          const cancelled = disabled.length ? await run(sql.cancelOpen, { ids: JSON.stringify(disabled), now: time(now) }) : [];
+          const deliveries = [...settled, ...cancelled].map((row) =>
+            deliveryUpdate(identityOf(row), {
+              status: String(row.status),
+              attemptCount: Number(row.attemptCount),
+              nextAttemptAt: toMs(row.nextAttemptAt),
+              lastStatusCode: nullableNumber(row.lastStatusCode),
+              updatedAt: now,
+            }),
+          );
+          const organizations = new Map(records.map((r) => [r.delivery.webhookId, r.delivery.organizationId]));
+          const outcome = {
+            deliveries,
+            webhooks: changedWebhooks.map(([webhookId]) => ({ webhookId, organizationId: organizations.get(webhookId)! })),
+          };
+          beforeCommit(outcome);
+          return outcome;
+        }),
+      );
     },
 
     async cancel(claimed) {
@@ -208,16 +230,7 @@ export function createQueue(db: Database): DeliveryQueue {
           data: { status: 'CANCELLED', nextAttemptAt: null, leaseExpiresAt: null, updatedAt: new Date(now) },
         }),
       );
-      return claimed.map((d) => ({
-        organizationId: d.organizationId,
-        webhookId: d.webhookId,
-        deliveryId: d.id,
-        status: 'CANCELLED',
-        attemptCount: d.attemptCount,
-        nextAttemptAt: null,
-        lastStatusCode: null,
-        updatedAt: new Date(now).toISOString(),
-      }));
+      return claimed.map((d) => deliveryUpdate(d, { ...cancelledState(now), attemptCount: d.attemptCount, lastStatusCode: d.lastStatusCode }));
     },
 
     async release(ids) {

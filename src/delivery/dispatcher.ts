@@ -3,6 +3,7 @@
 // batches. It is woken when a transaction commits new deliveries, when an attempt's result is
 // written, and when the earliest scheduled retry falls due; the poll interval only bounds how
 // long work left by another process (an expired lease, another instance) can wait.
+import { setMaxListeners } from 'node:events';
 import type { App } from '../app.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from '../db/queue.ts';
 import type { Webhook } from '../generated/prisma/client.ts';
@@ -42,6 +43,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   /** Attempts cut short by shutdown: their leases are given back, no attempt is recorded. */
   const abandoned: string[] = [];
   const shutdown = new AbortController();
+  // Every attempt in flight listens to it.
+  setMaxListeners(concurrency + 16, shutdown.signal);
   let running = false;
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
@@ -117,7 +120,6 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     const number = delivery.attemptCount + 1;
     results.push({
       delivery,
-      number,
       startedAt: result.startedAt,
       durationMs: result.durationMs,
       statusCode: result.statusCode,
@@ -149,9 +151,12 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       while (results.length > 0) {
         const batch = results.splice(0, results.length);
         try {
-          const outcome = await queue.complete(batch, app.config.breakerThreshold);
-          for (const update of outcome.deliveries) app.pubsub.publish('delivery-updated', update);
-          for (const changed of outcome.webhooks) app.pubsub.publish('webhook-updated', changed);
+          // Published just before the commit: if the commit fails, the attempt is made again and
+          // published again, so a subscriber may see an update twice but never misses a final one.
+          await queue.complete(batch, app.config.breakerThreshold, (outcome) => {
+            for (const update of outcome.deliveries) app.pubsub.publish('delivery-updated', update);
+            for (const changed of outcome.webhooks) app.pubsub.publish('webhook-updated', changed);
+          });
         } catch (error) {
           // The leases expire and the deliveries are tried again: at least once, never lost.
           log.error({ err: error, deliveries: batch.map((r) => r.delivery.id) }, 'could not record attempts');

@@ -47,6 +47,9 @@ export function retryAfterMs(header: string | null, now: number): number | null 
   let ms: number;
   if (/^\d+$/.test(text)) ms = Number(text) * 1000;
   else {
+    // An HTTP date names its day and month ("Sun, 06 Nov 1994 08:49:37 GMT"); Date.parse alone
+    // would also read "1.5" or "-5" as dates in the past and retry at once.
+    if (!/^[A-Za-z]{3},? /.test(text)) return null;
     const at = Date.parse(text);
     if (Number.isNaN(at)) return null;
     ms = at - now;

@@ -67,7 +67,8 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown })
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+  // NUL cannot be stored in a PostgreSQL text column; it is shown as U+FFFD like any unreadable byte.
+  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8').replaceAll('\0', '\uFFFD');
 }
 
 export interface SenderOptions {

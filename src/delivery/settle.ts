@@ -34,3 +34,43 @@ export function settle(verdict: Verdict, consecutiveFailures: number, enabled: b
       return { status: 'RETRYING', disableReason: null };
   }
 }
+
+export interface WebhookCounter {
+  consecutiveFailures: number;
+  enabled: boolean;
+}
+
+export interface BatchOutcome {
+  /** One per record, in the records' order. */
+  settlements: Settlement[];
+  /** Each webhook's counter after the batch, whether it changed, and why it was disabled (if it was). */
+  webhooks: Map<string, WebhookCounter & { changed: boolean; disableReason: string | null }>;
+}
+
+/**
+ * Settles a batch of attempts in order, carrying each webhook's failure count from one attempt to
+ * the next as if they had been written one by one. Once the batch disables a webhook, its later
+ * attempts that would have been retried are CANCELLED like its other open deliveries.
+ */
+export function settleBatch(
+  records: ReadonlyArray<{ webhookId: string; verdict: Verdict }>,
+  counters: ReadonlyMap<string, WebhookCounter>,
+  threshold: number,
+): BatchOutcome {
+  const webhooks: BatchOutcome['webhooks'] = new Map();
+  const settlements = records.map(({ webhookId, verdict }) => {
+    const state = webhooks.get(webhookId) ?? { ...(counters.get(webhookId) ?? { consecutiveFailures: 0, enabled: false }), changed: false, disableReason: null };
+    webhooks.set(webhookId, state);
+    const before = state.consecutiveFailures;
+    state.consecutiveFailures = verdict.kind === 'succeeded' ? 0 : before + 1;
+    state.changed ||= state.consecutiveFailures !== before;
+    if (state.disableReason && verdict.kind === 'retry') return { status: 'CANCELLED' as const, disableReason: null };
+    const settlement = settle(verdict, state.consecutiveFailures, state.enabled, threshold);
+    if (settlement.disableReason) {
+      state.enabled = false;
+      state.disableReason = settlement.disableReason;
+    }
+    return settlement;
+  });
+  return { settlements, webhooks };
+}

@@ -1,6 +1,6 @@
 // Organizations, users, API tokens and teams.
 import type { App } from '../app.ts';
-import { badInput, conflict } from '../errors.ts';
+import { badInput, conflict, isUniqueViolation } from '../errors.ts';
 import type { Actor, Role } from './access.ts';
 import { newIdAt } from './ids.ts';
 import { hashToken, newApiToken } from './secrets.ts';
@@ -57,11 +57,12 @@ export async function createApiToken(app: App, actor: Actor, name: string, role:
 
 export async function createTeam(app: App, actor: Actor, name: string) {
   const teamName = requireName('name', name);
-  return app.db.prisma.$transaction(async (tx) => {
-    const existing = await tx.team.findUnique({ where: { organizationId_name: { organizationId: actor.organizationId, name: teamName } } });
-    if (existing) throw conflict('name', `a team named "${teamName}" already exists`);
-    return tx.team.create({ data: { ...ids('team'), organizationId: actor.organizationId, name: teamName } });
-  });
+  try {
+    return await app.db.prisma.$transaction((tx) => tx.team.create({ data: { ...ids('team'), organizationId: actor.organizationId, name: teamName } }));
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('name', `a team named "${teamName}" already exists`);
+    throw error;
+  }
 }
 
 /** BAD_USER_INPUT on `field` unless the team exists in the actor's organization. */

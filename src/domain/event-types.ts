@@ -1,6 +1,6 @@
 // Event catalogs: the built-in issue events plus each organization's own types, and publishEvent.
 import type { App } from '../app.ts';
-import { badInput, conflict } from '../errors.ts';
+import { badInput, conflict, isUniqueViolation } from '../errors.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { announceDeliveries, recordEvent, type Tx } from './events.ts';
@@ -44,12 +44,15 @@ export async function createEventType(app: App, actor: Actor, name: string, desc
   const text = description.trim();
   if (!text) throw badInput('description', 'must not be empty');
   if (text.length > 500) throw badInput('description', 'must be at most 500 characters');
-  await app.db.prisma.$transaction(async (tx) => {
-    const existing = await tx.eventType.findUnique({ where: { organizationId_name: { organizationId: actor.organizationId, name: trimmed } } });
-    if (existing) throw conflict('name', `event type "${trimmed}" already exists`);
-    const { id, at } = newIdAt('etp');
-    await tx.eventType.create({ data: { id, organizationId: actor.organizationId, name: trimmed, description: text, createdAt: at } });
-  });
+  const { id, at } = newIdAt('etp');
+  try {
+    await app.db.prisma.$transaction((tx) =>
+      tx.eventType.create({ data: { id, organizationId: actor.organizationId, name: trimmed, description: text, createdAt: at } }),
+    );
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('name', `event type "${trimmed}" already exists`);
+    throw error;
+  }
   return { name: trimmed, description: text, builtIn: false };
 }
 
@@ -79,15 +82,14 @@ export async function publishEvent(app: App, actor: Actor, input: PublishEventIn
   const key = input.idempotencyKey?.trim() || null;
   if (key && key.length > 200) throw badInput('idempotencyKey', 'must be at most 200 characters');
   if (input.teamId != null) await requireTeam(app, actor, input.teamId);
-  const outcome = await app.db.prisma.$transaction(async (tx) => {
+  const publish = () => app.db.prisma.$transaction(async (tx) => {
     const registered = await tx.eventType.findUnique({ where: { organizationId_name: { organizationId: actor.organizationId, name: type } } });
     if (!registered) throw badInput('type', `unknown event type "${type}"; register it with createEventType first`);
     if (key) {
-      const first = await tx.event.findFirst({
-        where: { organizationId: actor.organizationId, idempotencyKey: key, createdAt: { gte: new Date(Date.now() - IDEMPOTENCY_WINDOW_MS) } },
-        orderBy: { id: 'asc' },
-      });
-      if (first) return { event: toRecord(first), deliveries: [] };
+      const first = await tx.event.findUnique({ where: { organizationId_idempotencyKey: { organizationId: actor.organizationId, idempotencyKey: key } } });
+      if (first && first.createdAt.getTime() >= Date.now() - IDEMPOTENCY_WINDOW_MS) return { event: toRecord(first), deliveries: [] };
+      // The key's 24 h are over: it may name a new event now.
+      if (first) await tx.event.update({ where: { id: first.id }, data: { idempotencyKey: null } });
     }
     return recordEvent(tx, app, {
       organizationId: actor.organizationId,
@@ -99,6 +101,14 @@ export async function publishEvent(app: App, actor: Actor, input: PublishEventIn
       idempotencyKey: key,
     });
   });
+  let outcome;
+  try {
+    outcome = await publish();
+  } catch (error) {
+    // A concurrent publish with the same key committed first: this one now finds and returns it.
+    if (!key || !isUniqueViolation(error)) throw error;
+    outcome = await publish();
+  }
   announceDeliveries(app, outcome.deliveries);
   return outcome.event;
 }

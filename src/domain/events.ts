@@ -4,7 +4,7 @@ import type { App } from '../app.ts';
 import { formatFor, type WebhookFormat } from '../delivery/formats/index.ts';
 import { baseHeaders } from '../delivery/signing.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { DeliveryUpdate } from '../pubsub.ts';
+import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
 import { envelopeFor, type EventRecord } from './envelope.ts';
 import { newIdAt } from './ids.ts';
 import { webhookReceives } from './matching.ts';
@@ -70,16 +70,7 @@ export async function createDeliveries(
     };
   });
   await tx.delivery.createMany({ data: rows });
-  return rows.map((row) => ({
-    organizationId: row.organizationId,
-    webhookId: row.webhookId,
-    deliveryId: row.id,
-    status: row.status,
-    attemptCount: 0,
-    nextAttemptAt: row.nextAttemptAt.toISOString(),
-    lastStatusCode: null,
-    updatedAt: row.updatedAt.toISOString(),
-  }));
+  return rows.map((row) => deliveryUpdate(row, { ...row, lastStatusCode: null }));
 }
 
 function eventRecord(spec: EventSpec): EventRecord {

@@ -92,6 +92,7 @@ export async function updateIssue(app: App, actor: Actor, id: string, input: Upd
     wanted.teamId = input.teamId;
   }
   const { issue, deliveries } = await app.db.prisma.$transaction(async (tx) => {
+    await app.db.lockRow(tx, 'Issue', id);
     const stored = await findIssue(tx, actor, id);
     const changes = issueChanges(stored, wanted);
     const spec = updateEvent(changes);

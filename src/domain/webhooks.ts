@@ -2,7 +2,7 @@
 import type { App } from '../app.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { Webhook } from '../generated/prisma/client.ts';
-import type { DeliveryUpdate } from '../pubsub.ts';
+import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { announceDeliveries, createDeliveries, recordEventFor, type Tx } from './events.ts';
@@ -84,26 +84,14 @@ export async function createWebhook(app: App, actor: Actor, input: CreateWebhook
 
 /** Marks every open delivery of the webhook CANCELLED; returns what to publish. */
 async function cancelOpenDeliveries(tx: Tx, webhookId: string): Promise<DeliveryUpdate[]> {
-  const open = await tx.delivery.findMany({
-    where: { webhookId, status: { in: OPEN_STATUSES } },
-    select: { id: true, organizationId: true, attemptCount: true, lastStatusCode: true },
-  });
+  const open = await tx.delivery.findMany({ where: { webhookId, status: { in: OPEN_STATUSES } } });
   if (open.length === 0) return [];
   const now = new Date();
   await tx.delivery.updateMany({
     where: { id: { in: open.map((d) => d.id) }, status: { in: OPEN_STATUSES } },
     data: { status: 'CANCELLED', nextAttemptAt: null, updatedAt: now },
   });
-  return open.map((d) => ({
-    organizationId: d.organizationId,
-    webhookId,
-    deliveryId: d.id,
-    status: 'CANCELLED',
-    attemptCount: d.attemptCount,
-    nextAttemptAt: null,
-    lastStatusCode: d.lastStatusCode,
-    updatedAt: now.toISOString(),
-  }));
+  return open.map((d) => deliveryUpdate(d, { ...d, status: 'CANCELLED', nextAttemptAt: null, updatedAt: now }));
 }
 
 function publishChanges(app: App, organizationId: string, webhookId: string, cancelled: DeliveryUpdate[]): void {
@@ -128,14 +116,14 @@ export async function updateWebhook(app: App, actor: Actor, id: string, input: U
     data.teamId = input.teamId;
   }
   const { webhook, cancelled } = await app.db.prisma.$transaction(async (tx) => {
+    await app.db.lockRow(tx, 'Webhook', id);
     const current = await findWebhook(tx, actor, id);
-    let cancelled: DeliveryUpdate[] = [];
     if (input.enabled === true && !current.enabled) Object.assign(data, { enabled: true, consecutiveFailures: 0, disabledReason: null });
-    if (input.enabled === false && current.enabled) {
-      data.enabled = false;
-      cancelled = await cancelOpenDeliveries(tx, id);
-    }
-    return { webhook: await tx.webhook.update({ where: { id }, data }), cancelled };
+    if (input.enabled === false) data.enabled = false;
+    // The webhook row first, then its deliveries: the dispatcher locks them in that order too.
+    const webhook = await tx.webhook.update({ where: { id }, data });
+    const cancelled = input.enabled === false && current.enabled ? await cancelOpenDeliveries(tx, id) : [];
+    return { webhook, cancelled };
   });
   publishChanges(app, actor.organizationId, id, cancelled);
   return webhook;

@@ -38,9 +38,12 @@ export const Delivery = builder.prismaObject('Delivery', {
     requestHeaders: t.field({
       type: 'JSON',
       description: 'What was sent (the last attempt, or what will be sent); custom header values masked',
-      resolve: (delivery) => JSON.parse(delivery.requestHeaders),
+      resolve: async (delivery, _args, ctx) => JSON.parse((await requestOf(ctx, delivery)).requestHeaders),
     }),
-    requestBody: t.exposeString('requestBody', { description: 'Exactly the bytes that were signed and sent' }),
+    requestBody: t.string({
+      description: 'Exactly the bytes that were signed and sent',
+      resolve: async (delivery, _args, ctx) => (await requestOf(ctx, delivery)).requestBody,
+    }),
     attempts: t.relation('attempts', { query: { orderBy: { number: 'asc' } } }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -71,17 +74,35 @@ builder.prismaObjectField(Webhook, 'deliveries', (t) =>
   }),
 );
 
+/** A delivery published by deliveryUpdated carries no request: it is read only when asked for. */
+type PublishedDelivery = Omit<DeliveryRow, 'requestHeaders' | 'requestBody'> & Partial<Pick<DeliveryRow, 'requestHeaders' | 'requestBody'>>;
+
+async function requestOf(ctx: Context, delivery: PublishedDelivery): Promise<Pick<DeliveryRow, 'requestHeaders' | 'requestBody'>> {
+  if (delivery.requestHeaders !== undefined && delivery.requestBody !== undefined) {
+    return { requestHeaders: delivery.requestHeaders, requestBody: delivery.requestBody };
+  }
+  return ctx.app.db.prisma.delivery.findUniqueOrThrow({ where: { id: delivery.id }, select: { requestHeaders: true, requestBody: true } });
+}
+
 /** The delivery as it was at this update, even if it has moved on since. */
-async function deliveryAt(ctx: Context, update: DeliveryUpdate): Promise<DeliveryRow> {
-  const row = await ctx.app.db.prisma.delivery.findUniqueOrThrow({ where: { id: update.deliveryId } });
-  return {
-    ...row,
+function deliveryAt(update: DeliveryUpdate): DeliveryRow {
+  const published: PublishedDelivery = {
+    id: update.deliveryId,
+    organizationId: update.organizationId,
+    webhookId: update.webhookId,
+    eventId: update.eventId,
+    eventType: update.eventType,
     status: update.status,
+    test: update.test,
     attemptCount: update.attemptCount,
     nextAttemptAt: update.nextAttemptAt ? new Date(update.nextAttemptAt) : null,
+    leaseExpiresAt: null,
     lastStatusCode: update.lastStatusCode,
+    createdAt: new Date(update.createdAt),
     updatedAt: new Date(update.updatedAt),
   };
+  // requestHeaders and requestBody resolve through requestOf, which reads them when absent.
+  return published as DeliveryRow;
 }
 
 builder.queryFields((t) => ({
@@ -138,7 +159,7 @@ builder.subscriptionFields((t) => ({
         filter((update: DeliveryUpdate) => update.organizationId === organizationId && (webhookId === null || update.webhookId === webhookId)),
       );
     },
-    resolve: (update, _args, ctx) => deliveryAt(ctx, update),
+    resolve: (update) => deliveryAt(update),
   }),
   webhookUpdated: t.field({
     type: Webhook,

@@ -175,7 +175,7 @@ CREATE INDEX "Webhook_organizationId_deletedAt_id_idx" ON "Webhook"("organizatio
 CREATE UNIQUE INDEX "EventType_organizationId_name_key" ON "EventType"("organizationId", "name");
 
 -- CreateIndex
-CREATE INDEX "Event_organizationId_idempotencyKey_idx" ON "Event"("organizationId", "idempotencyKey");
+CREATE UNIQUE INDEX "Event_organizationId_idempotencyKey_key" ON "Event"("organizationId", "idempotencyKey");
 
 -- CreateIndex
 CREATE INDEX "Delivery_nextAttemptAt_idx" ON "Delivery"("nextAttemptAt");

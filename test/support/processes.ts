@@ -1,0 +1,93 @@
+// The real service as a child process (`node --import tsx src/main.ts`), for crash and
+// multi-instance tests, and the CLI's bootstrap as a child process.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { waitUntil } from './receiver.ts';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+
+/** This process's environment without anything Hookwarden reads, so each child gets only what a test gives it. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (['LOG_LEVEL', 'DATABASE_URL', 'PORT', 'HOST', 'REDIS_URL'].includes(name) || name.startsWith('HOOKWARDEN_')) continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  wsUrl: string;
+  output: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started = new Set<ChildProcess>();
+
+/** Kills every child still running (for afterAll, whatever happened). */
+export function killChildren(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
+/** Starts `npm start`'s program with env and waits until /graphql answers. */
+export async function startChild(env: Record<string, string>): Promise<Child> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO,
+    env: { ...cleanEnv(), ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.add(child);
+  const output: string[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const url = `http://127.0.0.1:${port}/graphql`;
+  await waitUntil(
+    async () => {
+      if (gone) throw new Error(`the service exited during start-up:\n${output.join('')}`);
+      try {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+        return response.status === 200;
+      } catch {
+        return false;
+      }
+    },
+    'the service to answer on /graphql',
+    30_000,
+  );
+  return { process: child, url, wsUrl: url.replace(/^http/, 'ws'), output, exited };
+}
+
+/** `npm run cli -- bootstrap` as a child process; resolves to the token it printed. */
+export function bootstrapToken(env: Record<string, string>, org: string, email: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'bootstrap', '--org', org, '--email', email],
+      { cwd: REPO, env: { ...cleanEnv(), ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`bootstrap failed: ${error.message}\n${stderr}`));
+        const token = stdout.trim();
+        if (!/^hw_\S+$/.test(token)) return reject(new Error(`bootstrap printed ${JSON.stringify(stdout)}`));
+        resolve(token);
+      },
+    );
+  });
+}
