@@ -23,6 +23,7 @@ const schema = z.object({
   HOOKWARDEN_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(8),
   HOOKWARDEN_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
   HOOKWARDEN_LEASE_MARGIN_MS: z.coerce.number().int().min(1_000).default(10_000),
+  HOOKWARDEN_RATE_LIMIT_MUTATIONS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
   HOOKWARDEN_GRAPHIQL: bool.default(true),
   HOOKWARDEN_INTROSPECTION: bool.default(true),
 });
@@ -44,6 +45,8 @@ export interface Config {
   dispatch: { concurrency: number; perWebhook: number; pollIntervalMs: number; leaseMarginMs: number };
   graphiql: boolean;
   introspection: boolean;
+  /** Mutations per API user per minute; 0 is no limit. */
+  rateLimitPerMinute: number;
 }
 
 /** The folder next to the SQLite file, or ./data for a server database. */
@@ -81,5 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     graphiql: e.HOOKWARDEN_GRAPHIQL,
     introspection: e.HOOKWARDEN_INTROSPECTION,
+    rateLimitPerMinute: e.HOOKWARDEN_RATE_LIMIT_MUTATIONS_PER_MINUTE,
   };
 }

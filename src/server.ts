@@ -1,7 +1,7 @@
 // HTTP and graphql-ws on one path. Yoga serves GraphQL over HTTP; graphql-ws runs the same
 // schema, plugins and context over WebSocket.
 import http from 'node:http';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type DocumentNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -10,6 +10,7 @@ import { createConsoleHandler } from './console.ts';
 import { actorForToken } from './domain/accounts.ts';
 import type { Actor } from './domain/access.ts';
 import { isUserError } from './errors.ts';
+import { createRateLimiter, operationLimitsRule } from './limits.ts';
 import type { Context } from './schema/builder.ts';
 import { schema } from './schema/index.ts';
 
@@ -32,6 +33,27 @@ const disableIntrospection: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
 };
 
+const operationLimits: Plugin = {
+  onValidate: ({ addValidationRule }) => addValidationRule(operationLimitsRule()),
+};
+
+/** Mutations per API user per minute, when HOOKWARDEN_RATE_LIMIT_MUTATIONS_PER_MINUTE is set. */
+function rateLimit(perMinute: number): Plugin<Context> {
+  const limiter = createRateLimiter(perMinute);
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const actor = args.contextValue.actor;
+      const mutation = (args.document as DocumentNode).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'mutation');
+      if (!actor || !mutation) return;
+      const retryAfter = limiter.take(actor.userId);
+      if (retryAfter === 0) return;
+      setResultAndStopExecution({
+        errors: [new GraphQLError(`too many mutations: at most ${perMinute} a minute; retry after ${retryAfter} s`, { extensions: { code: 'RATE_LIMITED', retryAfter } })],
+      });
+    },
+  };
+}
+
 export function createYogaServer(app: App) {
   return createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
     schema,
@@ -40,7 +62,11 @@ export function createYogaServer(app: App) {
     landingPage: false,
     batching: { limit: MAX_BATCH },
     logging: false,
-    plugins: app.config.introspection ? [] : [disableIntrospection],
+    plugins: [
+      operationLimits,
+      ...(app.config.introspection ? [] : [disableIntrospection]),
+      ...(app.config.rateLimitPerMinute ? [rateLimit(app.config.rateLimitPerMinute)] : []),
+    ],
     // Over WebSocket the token is in connectionParams and there is no Fetch request.
     context: async ({ request, connectionParams }) => ({
       app,
