@@ -23,7 +23,7 @@ function random(width: number): string {
   return out;
 }
 
-export type IdPrefix = 'org' | 'team' | 'usr' | 'tok' | 'whk' | 'etp' | 'evt' | 'dlv' | 'att' | 'iss' | 'his' | 'cmt';
+export type IdPrefix = 'org' | 'team' | 'usr' | 'tok' | 'whk' | 'etp' | 'evt' | 'dlv' | 'att' | 'iss' | 'his' | 'cmt' | 'aud';
 
 /** A new id and the instant it stands for (use it as the row's createdAt). */
 export function newIdAt(prefix: IdPrefix, now = Date.now()): { id: string; at: Date } {

@@ -30,6 +30,16 @@ export type UpdateWebhookInput = { [K in keyof Omit<CreateWebhookInput, 'secret'
 
 export const OPEN_STATUSES = ['PENDING', 'RETRYING'];
 
+export type AuditAction = 'created' | 'updated' | 'secret_rotated' | 'tested' | 'deleted';
+
+/** Who did what to a webhook, in the transaction that did it. Field names only, never values. */
+async function audit(tx: Tx, actor: Actor, webhookId: string, action: AuditAction, changes: string[]): Promise<void> {
+  const { id, at } = newIdAt('aud');
+  await tx.auditEntry.create({
+    data: { id, organizationId: actor.organizationId, webhookId, userId: actor.userId, action, changes: JSON.stringify(changes), at },
+  });
+}
+
 function encryptHeaders(app: App, headers: rules.HeaderInput[]): { headers: string | null; headerMasks: string | null } {
   if (headers.length === 0) return { headers: null, headerMasks: null };
   return {
@@ -57,8 +67,9 @@ export async function createWebhook(app: App, actor: Actor, input: CreateWebhook
   const headers = rules.checkHeaders(input.headers ?? []);
   if (input.teamId != null) await requireTeam(app, actor, input.teamId);
   const { id, at } = newIdAt('whk');
-  const webhook = await app.db.prisma.$transaction((tx) =>
-    tx.webhook.create({
+  const webhook = await app.db.prisma.$transaction(async (tx) => {
+    await audit(tx, actor, id, 'created', Object.keys(input).filter((field) => field !== 'secret' && input[field as keyof CreateWebhookInput] != null));
+    return tx.webhook.create({
       data: {
         id,
         organizationId: actor.organizationId,
@@ -76,8 +87,8 @@ export async function createWebhook(app: App, actor: Actor, input: CreateWebhook
         createdAt: at,
         updatedAt: at,
       },
-    }),
-  );
+    });
+  });
   app.pubsub.publish('webhook-updated', { organizationId: actor.organizationId, webhookId: id });
   return { webhook, secret };
 }
@@ -122,6 +133,7 @@ export async function updateWebhook(app: App, actor: Actor, id: string, input: U
     if (input.enabled === false) data.enabled = false;
     // The webhook row first, then its deliveries: the dispatcher locks them in that order too.
     const webhook = await tx.webhook.update({ where: { id }, data });
+    await audit(tx, actor, id, 'updated', Object.keys(data).filter((field) => field !== 'headerMasks' && field !== 'consecutiveFailures' && field !== 'disabledReason'));
     const cancelled = input.enabled === false && current.enabled ? await cancelOpenDeliveries(tx, id) : [];
     return { webhook, cancelled };
   });
@@ -134,6 +146,7 @@ export async function deleteWebhook(app: App, actor: Actor, id: string): Promise
   const cancelled = await app.db.prisma.$transaction(async (tx) => {
     await findWebhook(tx, actor, id);
     await tx.webhook.update({ where: { id }, data: { deletedAt: new Date(), enabled: false } });
+    await audit(tx, actor, id, 'deleted', []);
     return cancelOpenDeliveries(tx, id);
   });
   publishChanges(app, actor.organizationId, id, cancelled);
@@ -151,6 +164,7 @@ export async function rotateWebhookSecret(app: App, actor: Actor, id: string, ov
   const oldSecretExpiresAt = new Date(Date.now() + overlap * 1000);
   const webhook = await app.db.prisma.$transaction(async (tx) => {
     const current = await findWebhook(tx, actor, id);
+    await audit(tx, actor, id, 'secret_rotated', ['secret']);
     return tx.webhook.update({
       where: { id },
       data: { secret: app.cipher.encrypt(secret), previousSecret: current.secret, previousSecretExpiresAt: oldSecretExpiresAt },
@@ -164,6 +178,7 @@ export async function rotateWebhookSecret(app: App, actor: Actor, id: string, ov
 export async function testWebhook(app: App, actor: Actor, id: string) {
   const { deliveries } = await app.db.prisma.$transaction(async (tx) => {
     const webhook = await findWebhook(tx, actor, id);
+    await audit(tx, actor, id, 'tested', []);
     return recordEventFor(tx, app, {
       spec: {
         organizationId: actor.organizationId,

@@ -1,6 +1,6 @@
 import { authorize, can } from '../domain/access.ts';
 import * as webhooks from '../domain/webhooks.ts';
-import type { Webhook as WebhookRow } from '../generated/prisma/client.ts';
+import type { AuditEntry as AuditEntryRow, Webhook as WebhookRow } from '../generated/prisma/client.ts';
 import { builder } from './builder.ts';
 import { SeverityEnum, WebhookFormatEnum } from './enums.ts';
 import { connection, pageQuery, toPage } from './pagination.ts';
@@ -163,3 +163,35 @@ builder.mutationFields((t) => ({
       webhooks.rotateWebhookSecret(ctx.app, authorize(ctx.actor, 'manage webhooks'), String(args.id), args.overlapSeconds),
   }),
 }));
+
+const AuditEntry = builder.prismaObject('AuditEntry', {
+  description: 'Who created, changed, rotated the secret of, tested or deleted a webhook',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    webhookId: t.exposeID('webhookId'),
+    userId: t.exposeID('userId', { nullable: true }),
+    action: t.exposeString('action', { description: 'created, updated, secret_rotated, tested or deleted' }),
+    changes: t.stringList({ description: 'The names of the fields that changed; never their values', resolve: (entry) => JSON.parse(entry.changes) }),
+    at: t.expose('at', { type: 'DateTime' }),
+  }),
+});
+
+const AuditEntryConnection = connection<AuditEntryRow>('AuditEntry', AuditEntry);
+
+builder.queryField('webhookAuditLog', (t) =>
+  t.field({
+    type: AuditEntryConnection,
+    description: "Admin only: the organization's webhook audit log, newest first; deleted webhooks' entries stay",
+    args: { webhookId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const actor = authorize(ctx.actor, 'manage webhooks');
+      const { take, where } = pageQuery(args);
+      const rows = await ctx.app.db.prisma.auditEntry.findMany({
+        where: { ...where, organizationId: actor.organizationId, ...(args.webhookId ? { webhookId: String(args.webhookId) } : {}) },
+        orderBy: { id: 'desc' },
+        take,
+      });
+      return toPage(rows, take);
+    },
+  }),
+);

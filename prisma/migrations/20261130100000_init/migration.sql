@@ -156,6 +156,18 @@ CREATE TABLE "IssueComment" (
     CONSTRAINT "IssueComment_issueId_fkey" FOREIGN KEY ("issueId") REFERENCES "Issue" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
 );
 
+-- CreateTable
+CREATE TABLE "AuditEntry" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "organizationId" TEXT NOT NULL,
+    "webhookId" TEXT NOT NULL,
+    "userId" TEXT,
+    "action" TEXT NOT NULL,
+    "changes" TEXT NOT NULL,
+    "at" DATETIME NOT NULL,
+    CONSTRAINT "AuditEntry_organizationId_fkey" FOREIGN KEY ("organizationId") REFERENCES "Organization" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "Organization_name_key" ON "Organization"("name");
 
@@ -191,4 +203,7 @@ CREATE UNIQUE INDEX "DeliveryAttempt_deliveryId_number_key" ON "DeliveryAttempt"
 
 -- CreateIndex
 CREATE INDEX "Issue_organizationId_id_idx" ON "Issue"("organizationId", "id");
+
+-- CreateIndex
+CREATE INDEX "AuditEntry_organizationId_webhookId_id_idx" ON "AuditEntry"("organizationId", "webhookId", "id");
 
