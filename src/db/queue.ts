@@ -154,6 +154,15 @@ export function createQueue(db: Database): DeliveryQueue {
 
     async complete(unordered, threshold, beforeCommit) {
       if (unordered.length === 0) return { deliveries: [], webhooks: [] };
+      // Two attempts of one delivery (its lease lapsed while the first was in flight) are written
+      // one after the other, so each gets its own number.
+      const seen = new Set<string>();
+      const later = unordered.filter((r) => seen.has(r.delivery.id) || !seen.add(r.delivery.id));
+      if (later.length) {
+        const first = await this.complete(unordered.filter((r) => !later.includes(r)), threshold, beforeCommit);
+        const rest = await this.complete(later, threshold, beforeCommit);
+        return { deliveries: [...first.deliveries, ...rest.deliveries], webhooks: [...first.webhooks, ...rest.webhooks] };
+      }
       const now = Date.now();
       // Rows are locked webhooks first, then deliveries, each in id order, so that instances
       // completing batches at the same time never wait for each other in a cycle.

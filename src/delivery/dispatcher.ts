@@ -174,6 +174,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     await loadTargets([...new Set(claimed.map((d) => d.webhookId))]);
     const unsendable: ClaimedDelivery[] = [];
     for (const delivery of claimed) {
+      // Its lease ran out while its attempt is still in flight here: the new lease is ours, the attempt goes on.
+      if (inFlight.has(delivery.id)) continue;
       const target = targets.get(delivery.webhookId);
       // A disabled webhook still gets its test events: that is how one checks it before re-enabling.
       if (!target || target.deleted || (!target.enabled && !delivery.test)) unsendable.push(delivery);
