@@ -65,6 +65,11 @@ export function deliveryUpdate(delivery: DeliveryIdentity, state: DeliveryState)
 export interface WebhookUpdate {
   organizationId: string;
   webhookId: string;
+  /**
+   * The dispatcher's changes, carried along because it publishes just before its commit: a
+   * subscriber reading the row then would still see the old values.
+   */
+  breaker?: { consecutiveFailures: number; enabled: boolean; disabledReason?: string };
 }
 
 export interface Topics {

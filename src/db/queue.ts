@@ -5,7 +5,7 @@
 // would give "one in flight per webhook, oldest first" by passing 1 and every busy webhook.
 import type { Database } from './client.ts';
 import { DIALECTS, type Dialect } from './queue-sql.ts';
-import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate } from '../pubsub.ts';
+import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate, type WebhookUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
 import { settleBatch } from '../delivery/settle.ts';
 import { newIdAt } from '../domain/ids.ts';
@@ -43,7 +43,7 @@ export interface AttemptRecord {
 export interface CompletionOutcome {
   deliveries: DeliveryUpdate[];
   /** Webhooks whose state changed (failure counter, breaker, 410): publish webhookUpdated. */
-  webhooks: Array<{ organizationId: string; webhookId: string }>;
+  webhooks: WebhookUpdate[];
 }
 
 export interface DeliveryQueue {
@@ -62,6 +62,9 @@ export interface DeliveryQueue {
 }
 
 type Row = Record<string, unknown>;
+
+/** Prisma's default of 5 s is short for a batch on a loaded PostgreSQL; waiting for a connection counts too. */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
 /** PostgreSQL's deadlock and serialization failures: the transaction did nothing and may simply run again. */
 const CONFLICT_CODES = ['40P01', '40001'];
@@ -222,11 +225,19 @@ export function createQueue(db: Database): DeliveryQueue {
           const organizations = new Map(records.map((r) => [r.delivery.webhookId, r.delivery.organizationId]));
           const outcome = {
             deliveries,
-            webhooks: changedWebhooks.map(([webhookId]) => ({ webhookId, organizationId: organizations.get(webhookId)! })),
+            webhooks: changedWebhooks.map(([webhookId, state]) => ({
+              webhookId,
+              organizationId: organizations.get(webhookId)!,
+              breaker: {
+                consecutiveFailures: state.consecutiveFailures,
+                enabled: state.enabled,
+                ...(state.disableReason ? { disabledReason: state.disableReason } : {}),
+              },
+            })),
           };
           beforeCommit(outcome);
           return outcome;
-        }),
+        }, TRANSACTION_OPTIONS),
       );
     },
 

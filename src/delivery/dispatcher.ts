@@ -24,6 +24,9 @@ interface Target {
   headers: Array<{ name: string; value: string; masked: string }>;
 }
 
+/** Attempts written per transaction: bounded so that a burst never makes one long transaction. */
+const MAX_WRITE_BATCH = 256;
+
 const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwarden-event'];
 
 export interface Dispatcher {
@@ -149,7 +152,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     if (flushing) return;
     flushing = (async () => {
       while (results.length > 0) {
-        const batch = results.splice(0, results.length);
+        const batch = results.splice(0, MAX_WRITE_BATCH);
         try {
           // Published just before the commit: if the commit fails, the attempt is made again and
           // published again, so a subscriber may see an update twice but never misses a final one.

@@ -171,6 +171,9 @@ builder.subscriptionFields((t) => ({
         filter((update) => update.organizationId === organizationId),
       );
     },
-    resolve: (update, _args, ctx) => ctx.app.db.prisma.webhook.findUniqueOrThrow({ where: { id: update.webhookId } }),
+    resolve: async (update, _args, ctx) => ({
+      ...(await ctx.app.db.prisma.webhook.findUniqueOrThrow({ where: { id: update.webhookId } })),
+      ...update.breaker,
+    }),
   }),
 }));
