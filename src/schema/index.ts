@@ -6,6 +6,7 @@ import './webhooks.ts';
 import './deliveries.ts';
 import './issues.ts';
 import './events.ts';
+import './console.ts';
 
 export const schema = builder.toSchema();
 
