@@ -28,6 +28,8 @@ export function migrationNames(dir: string): string[] {
 const sqlOf = (dir: string, name: string) => fs.readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
 
 function migrateSqlite(file: string, dir: string): string[] {
+  // The first start creates the database, and its folder (./data by default).
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new BetterSqlite3(file, { timeout: 30_000 });
   try {
     db.pragma('journal_mode = WAL');
