@@ -95,11 +95,16 @@ export async function createWebhook(app: App, actor: Actor, input: CreateWebhook
 
 /** Marks every open delivery of the webhook CANCELLED; returns what to publish. */
 async function cancelOpenDeliveries(tx: Tx, webhookId: string): Promise<DeliveryUpdate[]> {
-  const open = await tx.delivery.findMany({ where: { webhookId, status: { in: OPEN_STATUSES } } });
+  const open = await tx.delivery.findMany({
+    where: { webhookId, status: { in: OPEN_STATUSES } },
+    select: { id: true, organizationId: true, webhookId: true, eventId: true, eventType: true, test: true, createdAt: true, attemptCount: true, lastStatusCode: true },
+  });
   if (open.length === 0) return [];
   const now = new Date();
+  // By webhook, not by id: a list of every open id could pass SQLite's limit on parameters. The
+  // webhook row is locked, so the dispatcher cannot settle one of them in between.
   await tx.delivery.updateMany({
-    where: { id: { in: open.map((d) => d.id) }, status: { in: OPEN_STATUSES } },
+    where: { webhookId, status: { in: OPEN_STATUSES } },
     data: { status: 'CANCELLED', nextAttemptAt: null, updatedAt: now },
   });
   return open.map((d) => deliveryUpdate(d, { ...d, status: 'CANCELLED', nextAttemptAt: null, updatedAt: now }));
