@@ -22,6 +22,9 @@ import { tempDir } from '../support/service.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CONCURRENCY = 64; // HOOKWARDEN_CONCURRENCY's default: the most attempts one process has in flight
+// Sent but not yet recorded when the process dies: the attempts in flight, plus one batch of
+// finished attempts whose write was under way (the dispatcher keeps sending while it writes).
+const UNRECORDED_AT_MOST = 2 * CONCURRENCY;
 const t0 = Date.now();
 const phase = (name: string) => process.env.DURABILITY_TRACE && console.log(`${((Date.now() - t0) / 1000).toFixed(1)}s ${name}`);
 
@@ -301,8 +304,8 @@ it('SIGKILL mid-stream loses no delivery: after a restart every event reaches ev
   // outcome was never recorded are exactly those; recorded failures (a timeout under load) are ordinary retries.
   const context = JSON.stringify({ ...after, missing: after.missing.length, receivedAtKill: atKill.received, statusAtKill });
   phase(`kill: ${context}`);
-  expect(after.unrecorded, context).toBeLessThanOrEqual(CONCURRENCY);
-  expect(after.duplicates, context).toBeLessThanOrEqual(CONCURRENCY + after.failedAttempts);
+  expect(after.unrecorded, context).toBeLessThanOrEqual(UNRECORDED_AT_MOST);
+  expect(after.duplicates, context).toBeLessThanOrEqual(UNRECORDED_AT_MOST + after.failedAttempts);
 
   // The restarted service serves the same organization: the CLI's token still works.
   const viewer = await graphqlClient(second.url, token).must('{ viewer { organization { name } } }');

@@ -13,7 +13,10 @@ import { createTestDatabase, tempDir, type TestDatabase } from '../support/servi
 
 const WEBHOOKS = 10;
 const ISSUES = 300; // × 10 webhooks = 3,000 deliveries
-const CONCURRENCY = 16; // per instance: the most one killed instance can have had in flight
+const CONCURRENCY = 16; // per instance
+// What the killed instance can have sent without recording: its attempts in flight, plus one
+// batch of finished attempts whose write was under way.
+const UNRECORDED_AT_MOST = 2 * CONCURRENCY;
 
 const dir = tempDir();
 let database: TestDatabase;
@@ -31,7 +34,8 @@ beforeAll(async () => {
     HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true',
     HOOKWARDEN_RETRY_BASE_MS: '20',
     HOOKWARDEN_RETRY_MAX_MS: '100',
-    HOOKWARDEN_LEASE_MARGIN_MS: '1000',
+    // Long enough that a loaded machine never lets a live instance's lease lapse: only the killed one's do.
+    HOOKWARDEN_LEASE_MARGIN_MS: '5000',
     HOOKWARDEN_POLL_INTERVAL_MS: '250',
     HOOKWARDEN_CONCURRENCY: String(CONCURRENCY),
     LOG_LEVEL: 'warn',
@@ -129,7 +133,7 @@ it('three instances deliver 3,000 deliveries with one SIGKILLed midway', async (
     expect(count - delivery.attempts, 'unrecorded attempts of one delivery').toBeLessThanOrEqual(1);
     duplicates += count - delivery.attempts;
   }
-  expect(duplicates).toBeLessThanOrEqual(CONCURRENCY);
+  expect(duplicates).toBeLessThanOrEqual(UNRECORDED_AT_MOST);
 
   // The surviving instance's subscriber heard every delivery end, whichever instance sent it.
   await waitUntil(
