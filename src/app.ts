@@ -2,6 +2,7 @@
 import os from 'node:os';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
+import type { AttemptRecord, CompletionOutcome } from './db/queue.ts';
 import type { FormatContext } from './delivery/formats/types.ts';
 import type { Cipher } from './domain/secrets.ts';
 import type { Logger } from './log.ts';
@@ -9,6 +10,19 @@ import type { PubSub } from './pubsub.ts';
 
 export const VERSION = '0.1.0';
 export const USER_AGENT = `Hookwarden/${VERSION}`;
+
+/**
+ * What the dispatcher reports as it works, for metrics. Called on the delivery path: implementations
+ * must be cheap and must not throw.
+ */
+export interface DeliveryObserver {
+  /** An attempt finished (its result is not written yet). */
+  attempted(attempt: AttemptRecord): void;
+  /** A batch of attempts was written: the deliveries' new statuses and the webhooks that changed. */
+  recorded(outcome: CompletionOutcome): void;
+}
+
+export const SILENT_OBSERVER: DeliveryObserver = { attempted: () => {}, recorded: () => {} };
 
 export interface App {
   config: Config;
@@ -19,6 +33,7 @@ export interface App {
   /** Tells the dispatcher that deliveries were committed and are due now. */
   wakeDispatcher(): void;
   format: FormatContext;
+  observer: DeliveryObserver;
 }
 
 export function formatContext(): FormatContext {

@@ -1,6 +1,6 @@
 // Assembling a running Hookwarden: database (migrated), keys, pub/sub, dispatcher, HTTP server.
 // main.ts, the CLI and the tests all start it from here.
-import { formatContext, type App } from './app.ts';
+import { formatContext, SILENT_OBSERVER, type App } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
@@ -41,6 +41,7 @@ export async function openApp(config: Config, log: Logger = createLogger(config.
     pubsub: config.redis ? createRedisPubSub(config.redis.url, config.redis.prefix) : createInMemoryPubSub(),
     wakeDispatcher: () => wake(),
     format: formatContext(),
+    observer: SILENT_OBSERVER,
   };
   return {
     app,

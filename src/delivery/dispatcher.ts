@@ -132,6 +132,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       requestHeaders: shown,
       verdict: judge(result, number, target.retryCount, app.config.retry, Date.now()),
     });
+    app.observer.attempted(results[results.length - 1]);
     scheduleFlush();
   }
 
@@ -156,10 +157,11 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         try {
           // Published just before the commit: if the commit fails, the attempt is made again and
           // published again, so a subscriber may see an update twice but never misses a final one.
-          await queue.complete(batch, app.config.breakerThreshold, (outcome) => {
-            for (const update of outcome.deliveries) app.pubsub.publish('delivery-updated', update);
-            for (const changed of outcome.webhooks) app.pubsub.publish('webhook-updated', changed);
+          const outcome = await queue.complete(batch, app.config.breakerThreshold, (settled) => {
+            for (const update of settled.deliveries) app.pubsub.publish('delivery-updated', update);
+            for (const changed of settled.webhooks) app.pubsub.publish('webhook-updated', changed);
           });
+          app.observer.recorded(outcome);
         } catch (error) {
           // The leases expire and the deliveries are tried again: at least once, never lost.
           log.error({ err: error, deliveries: batch.map((r) => r.delivery.id) }, 'could not record attempts');
