@@ -1,11 +1,9 @@
 // Authentication, the viewer, bootstrap, API tokens and teams, over real HTTP against a real service.
-import fs from 'node:fs';
-import { buildSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../src/schema/index.ts';
 import { errorCode, type GraphQLClient, type GraphQLResult } from '../support/graphql.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
-const CONTRACT = new URL('../../../shared/contract/api.graphql', import.meta.url);
 
 let hw: TestService;
 let admin: GraphQLClient & { token: string };
@@ -78,6 +76,10 @@ describe('requests without a valid token', () => {
     ['addIssueComment', 'mutation { addIssueComment(issueId: "iss_x", body: "b") { id } }'],
     ['createApiToken', 'mutation { createApiToken(name: "n", role: ADMIN) { token } }'],
     ['createTeam', 'mutation { createTeam(name: "n") { id } }'],
+    ['deliveryLog', '{ deliveryLog { edges { node { id } } } }'],
+    ['deliveryStats', '{ deliveryStats(since: "2026-01-01T00:00:00Z") { bucketMinutes } }'],
+    ['webhookAuditLog', '{ webhookAuditLog { edges { node { id } } } }'],
+    ['retryFailedDeliveries', 'mutation { retryFailedDeliveries(webhookId: "whk_x", since: "2026-01-01T00:00:00Z") { queued } }'],
   ];
 
   it.each(ROOT_FIELDS)('%s without a token is UNAUTHENTICATED (before any other check)', async (field, document) => {
@@ -86,10 +88,9 @@ describe('requests without a valid token', () => {
     expect(result.data?.[field] ?? null).toBeNull();
   });
 
-  it('that table covers every Query and Mutation field of the contract', () => {
-    const contract = buildSchema(fs.readFileSync(CONTRACT, 'utf8'));
-    const inContract = [...Object.keys(contract.getQueryType()!.getFields()), ...Object.keys(contract.getMutationType()!.getFields())].sort();
-    expect(ROOT_FIELDS.map(([name]) => name).sort()).toEqual(inContract);
+  it('that table covers every Query and Mutation field of the schema (a new one needs an entry)', () => {
+    const fields = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())].sort();
+    expect(ROOT_FIELDS.map(([name]) => name).sort()).toEqual(fields);
   });
 
   it('a real token with a lower-case "bearer" scheme still works (the scheme is case-insensitive)', async () => {

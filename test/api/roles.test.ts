@@ -1,8 +1,7 @@
 // The role and organization matrix: who may do what, what each role sees, and that organizations
 // never see each other (another org's id answers like an id that does not exist).
-import fs from 'node:fs';
-import { buildSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../../src/schema/index.ts';
 import { errorCode, type GraphQLClient } from '../support/graphql.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -120,6 +119,12 @@ function mutations(): Array<{ name: string; doc: string; vars: () => Record<stri
     { name: 'updateIssue', doc: 'mutation ($id: ID!) { updateIssue(id: $id, input: { status: FIXED }) { id } }', vars: () => ({ id: acme.issueId }), allowed: workers },
     { name: 'addIssueComment', doc: 'mutation ($id: ID!) { addIssueComment(issueId: $id, body: "hello") { id } }', vars: () => ({ id: acme.issueId }), allowed: workers },
     {
+      name: 'retryFailedDeliveries',
+      doc: 'mutation ($id: ID!) { retryFailedDeliveries(webhookId: $id, since: "2020-01-01T00:00:00Z") { queued } }',
+      vars: () => ({ id: acme.webhookId }),
+      allowed: adminOnly,
+    },
+    {
       name: 'publishEvent',
       doc: 'mutation { publishEvent(input: { type: "scan.completed", data: { ok: true } }) { id } }',
       vars: () => ({}),
@@ -144,9 +149,8 @@ describe('FORBIDDEN mutations write nothing', () => {
     expect(await fingerprint()).toEqual(before);
   });
 
-  it('the matrix covers every mutation of the contract', () => {
-    const contract = buildSchema(fs.readFileSync(new URL('../../../shared/contract/api.graphql', import.meta.url), 'utf8'));
-    expect(mutations().map((m) => m.name).sort()).toEqual(Object.keys(contract.getMutationType()!.getFields()).sort());
+  it('the matrix covers every mutation of the schema (a new one needs an entry)', () => {
+    expect(mutations().map((m) => m.name).sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
   });
 });
 
