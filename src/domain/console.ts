@@ -1,6 +1,7 @@
 // What the web console asks beyond the contract: a filtered delivery log, delivery counts per time
 // bucket, a webhook's health, and "retry failed". Counting and ranking happen in the database
 // (src/db/stats.ts); nothing here loads a webhook's deliveries to count them.
+import { eventRecordOf } from './envelope.ts';
 import type { App } from '../app.ts';
 import { countDeliveriesByBucket, latestFailedDeliveries, summarizeAttempts } from '../db/stats.ts';
 import { badInput, conflict } from '../errors.ts';
@@ -214,16 +215,7 @@ export async function retryFailedDeliveries(app: App, actor: Actor, webhookId: s
       for (const delivery of chosen) {
         const event = byId.get(delivery.eventId);
         if (!event) continue;
-        const record = {
-          id: event.id,
-          type: event.type,
-          organizationId: event.organizationId,
-          teamId: event.teamId,
-          createdAt: event.createdAt,
-          data: JSON.parse(event.data),
-          metadata: event.metadata ? JSON.parse(event.metadata) : null,
-        };
-        created.push(...(await createDeliveries(tx, app, record, [webhook], { test: delivery.test })));
+        created.push(...(await createDeliveries(tx, app, eventRecordOf(event), [webhook], { test: delivery.test })));
       }
       return { deliveries: created, hasMore: failed.length > MAX_RETRY_FAILED };
     },

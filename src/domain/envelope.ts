@@ -49,6 +49,29 @@ export interface EventRecord {
   metadata: Record<string, unknown> | null;
 }
 
+/** An Event row as stored (data and metadata as JSON text). */
+export interface EventRow {
+  id: string;
+  type: string;
+  organizationId: string;
+  teamId: string | null;
+  createdAt: Date;
+  data: string;
+  metadata: string | null;
+}
+
+export function eventRecordOf(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    organizationId: row.organizationId,
+    teamId: row.teamId,
+    createdAt: row.createdAt,
+    data: JSON.parse(row.data),
+    metadata: row.metadata ? JSON.parse(row.metadata) : null,
+  };
+}
+
 export function envelopeFor(event: EventRecord, webhookId: string): Envelope {
   return {
     id: event.id,

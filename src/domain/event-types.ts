@@ -4,7 +4,7 @@ import { badInput, conflict, isUniqueViolation } from '../errors.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { announceDeliveries, recordEvent, type Tx } from './events.ts';
-import type { EventRecord } from './envelope.ts';
+import { eventRecordOf, type EventRecord } from './envelope.ts';
 import { newIdAt } from './ids.ts';
 import { BUILT_IN_EVENT_TYPES } from './issue-events.ts';
 
@@ -68,10 +68,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function toRecord(row: { id: string; type: string; organizationId: string; teamId: string | null; createdAt: Date; data: string; metadata: string | null }): EventRecord {
-  return { ...row, data: JSON.parse(row.data), metadata: row.metadata ? JSON.parse(row.metadata) : null };
-}
-
 export async function publishEvent(app: App, actor: Actor, input: PublishEventInput): Promise<EventRecord> {
   const type = input.type.trim();
   if (RESERVED_PREFIXES.some((prefix) => type.startsWith(prefix))) throw badInput('type', `${type} is built in and cannot be published by hand`);
@@ -87,7 +83,7 @@ export async function publishEvent(app: App, actor: Actor, input: PublishEventIn
     if (!registered) throw badInput('type', `unknown event type "${type}"; register it with createEventType first`);
     if (key) {
       const first = await tx.event.findUnique({ where: { organizationId_idempotencyKey: { organizationId: actor.organizationId, idempotencyKey: key } } });
-      if (first && first.createdAt.getTime() >= Date.now() - IDEMPOTENCY_WINDOW_MS) return { event: toRecord(first), deliveries: [] };
+      if (first && first.createdAt.getTime() >= Date.now() - IDEMPOTENCY_WINDOW_MS) return { event: eventRecordOf(first), deliveries: [] };
       // The key's 24 h are over: it may name a new event now.
       if (first) await tx.event.update({ where: { id: first.id }, data: { idempotencyKey: null } });
     }

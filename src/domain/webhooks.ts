@@ -1,4 +1,5 @@
 // Managing webhooks: create, partial update, soft delete, secret rotation, test and redeliver.
+import { eventRecordOf } from './envelope.ts';
 import type { App } from '../app.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
 import type { Webhook } from '../generated/prisma/client.ts';
@@ -210,17 +211,7 @@ export async function redeliver(app: App, actor: Actor, deliveryId: string) {
     if (!original) throw notFound('delivery', deliveryId);
     if (original.webhook.deletedAt) throw conflict('deliveryId', 'the webhook of this delivery was deleted');
     if (!original.webhook.enabled) throw conflict('deliveryId', 'the webhook of this delivery is disabled; enable it first');
-    const { event } = original;
-    const record = {
-      id: event.id,
-      type: event.type,
-      organizationId: event.organizationId,
-      teamId: event.teamId,
-      createdAt: event.createdAt,
-      data: JSON.parse(event.data),
-      metadata: event.metadata ? JSON.parse(event.metadata) : null,
-    };
-    return createDeliveries(tx, app, record, [original.webhook], { test: original.test });
+    return createDeliveries(tx, app, eventRecordOf(original.event), [original.webhook], { test: original.test });
   });
   announceDeliveries(app, deliveries);
   return deliveries[0].deliveryId;
