@@ -30,7 +30,9 @@ export interface Sender {
 }
 
 function describeError(error: unknown, host: string): string {
-  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  // undici's parser errors carry no code when the answer is not HTTP at all.
+  if (err.name === 'HTTPParserError') return `invalid HTTP response${err.code ? ` (${err.code})` : ''}`;
   const code = err.code ?? err.cause?.code;
   switch (code) {
     case 'ECONNREFUSED':
