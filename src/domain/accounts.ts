@@ -12,14 +12,31 @@ function requireName(field: string, value: string, max = 100): string {
   return trimmed;
 }
 
+/**
+ * Known tokens, per running app, for a short while: every request names its token, and a token
+ * never changes what it stands for (there is no revocation or role change yet; when there is,
+ * it must clear this cache).
+ */
+const ACTOR_TTL_MS = 30_000;
+const ACTOR_CACHE_SIZE = 10_000;
+const actorCaches = new WeakMap<App, Map<string, { actor: Actor; until: number }>>();
+
 /** The actor a bearer token stands for, or null when it is unknown. */
 export async function actorForToken(app: App, token: string): Promise<Actor | null> {
+  const hash = hashToken(token);
+  let cache = actorCaches.get(app);
+  if (!cache) actorCaches.set(app, (cache = new Map()));
+  const cached = cache.get(hash);
+  if (cached && cached.until > Date.now()) return cached.actor;
   const found = await app.db.prisma.apiToken.findUnique({
-    where: { tokenHash: hashToken(token) },
+    where: { tokenHash: hash },
     select: { user: { select: { id: true, organizationId: true, role: true } } },
   });
   if (!found) return null;
-  return { userId: found.user.id, organizationId: found.user.organizationId, role: found.user.role as Role };
+  const actor = { userId: found.user.id, organizationId: found.user.organizationId, role: found.user.role as Role };
+  if (cache.size >= ACTOR_CACHE_SIZE) cache.clear();
+  cache.set(hash, { actor, until: Date.now() + ACTOR_TTL_MS });
+  return actor;
 }
 
 /** Creates the organization and its admin, or reuses them, and issues a new admin token. */
