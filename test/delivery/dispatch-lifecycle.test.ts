@@ -3,49 +3,9 @@
 // exactly-once arrival under load are in dispatch-load.test.ts. Real service, real receivers on 127.0.0.1.
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLClient } from '../support/graphql.ts';
 import { startReceiver, waitUntil, type Receiver, type ReceivedRequest } from '../support/receiver.ts';
+import { createIssue, createWebhook, deliveriesOf, DELIVERY_FIELDS, newOrg, type Admin } from '../support/ops.ts';
 import { startTestService, type TestService } from '../support/service.ts';
-
-type Admin = GraphQLClient & { token: string };
-
-let orgs = 0;
-/** Each test gets its own organization, so its issues reach only its own webhooks. */
-async function newOrg(hw: TestService): Promise<Admin> {
-  orgs += 1;
-  return hw.admin(`Lifecycle Org ${orgs}`, `admin${orgs}@lifecycle.test`);
-}
-
-async function createWebhook(admin: Admin, input: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-  const { createWebhook } = await admin.must(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`, {
-    input: { name: 'lifecycle', ...input },
-  });
-  return { id: createWebhook.webhook.id, secret: createWebhook.secret };
-}
-
-async function createIssue(admin: Admin): Promise<string> {
-  const { createIssue } = await admin.must('mutation { createIssue(input: { pluginId: "p", severity: MEDIUM, weakness: "W" }) { id } }');
-  return createIssue.id;
-}
-
-const DELIVERY_FIELDS = `id webhookId eventId eventType status test attemptCount nextAttemptAt requestBody
-  attempts { number statusCode success error }`;
-
-async function deliveriesOf(admin: Admin, webhookId: string, status?: string): Promise<any[]> {
-  const all: any[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { deliveries }: any = await admin.must(
-      `query ($w: ID!, $s: DeliveryStatus, $after: String) {
-        deliveries(webhookId: $w, status: $s, first: 100, after: $after) { edges { node { ${DELIVERY_FIELDS} } } pageInfo { hasNextPage endCursor } }
-      }`,
-      { w: webhookId, s: status ?? null, after },
-    );
-    all.push(...deliveries.edges.map((e: any) => e.node));
-    if (!deliveries.pageInfo.hasNextPage) return all;
-    after = deliveries.pageInfo.endCursor;
-  }
-}
 
 async function delivery(admin: Admin, id: string): Promise<any> {
   const { delivery } = await admin.must(`query ($id: ID!) { delivery(id: $id) { ${DELIVERY_FIELDS} } }`, { id });
@@ -88,7 +48,7 @@ describe('circuit breaker (HOOKWARDEN_CIRCUIT_BREAKER_THRESHOLD=3)', () => {
   });
 
   it('disables the webhook after 3 failed attempts, cancels the delivery, sends no 4th request; enabling again resets it and deliveries flow', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/breaker/always-500';
     receiver.script(path, [{ status: 500 }]);
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path), retryCount: 10 });
@@ -132,7 +92,7 @@ describe('circuit breaker (HOOKWARDEN_CIRCUIT_BREAKER_THRESHOLD=3)', () => {
   });
 
   it('the attempt reaching the threshold on its last retry leaves its delivery FAILED (not CANCELLED), and the webhook disabled', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/breaker/last-retry';
     receiver.script(path, [{ status: 503 }]);
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path), retryCount: 2 });
@@ -148,7 +108,7 @@ describe('circuit breaker (HOOKWARDEN_CIRCUIT_BREAKER_THRESHOLD=3)', () => {
   });
 
   it('tripping the breaker cancels every open delivery of the webhook', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/breaker/many-open';
     receiver.script(path, [{ status: 500 }]);
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path), retryCount: 10 });
@@ -167,7 +127,7 @@ describe('circuit breaker (HOOKWARDEN_CIRCUIT_BREAKER_THRESHOLD=3)', () => {
   });
 
   it('a success resets consecutiveFailures', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/breaker/reset-on-success';
     receiver.script(path, [{ status: 400 }]);
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path) });
@@ -205,7 +165,7 @@ describe('deliveries of one webhook', () => {
   });
 
   it('testWebhook sends a signed webhook.test event now, logged as a test delivery', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/lifecycle/test-webhook';
     const { id: webhookId, secret } = await createWebhook(admin, { url: receiver.url(path) });
     const { testWebhook } = await admin.must(`mutation ($id: ID!) { testWebhook(id: $id) { ${DELIVERY_FIELDS} } }`, { id: webhookId });
@@ -225,7 +185,7 @@ describe('deliveries of one webhook', () => {
   });
 
   it('testWebhook reaches a webhook whose events filter would not match webhook.test', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/lifecycle/test-webhook-filtered';
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path), events: ['issue.comment_added'], severities: ['CRITICAL'] });
     const { testWebhook } = await admin.must(`mutation ($id: ID!) { testWebhook(id: $id) { id eventType test } }`, { id: webhookId });
@@ -239,7 +199,7 @@ describe('deliveries of one webhook', () => {
   });
 
   it('redeliver makes a new delivery of the same event: new id, attempts from 1, the same webhook-id', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/lifecycle/redeliver';
     receiver.script(path, [{ status: 500 }, { status: 200 }]);
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path) });
@@ -277,7 +237,7 @@ describe('deliveries of one webhook', () => {
   }
 
   it('deleteWebhook cancels a RETRYING delivery: at most one more request arrives', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/lifecycle/delete-while-retrying';
     const { webhookId, deliveryId } = await retryingDelivery(admin, path);
     const { deleteWebhook } = await admin.must('mutation ($id: ID!) { deleteWebhook(id: $id) }', { id: webhookId });
@@ -292,7 +252,7 @@ describe('deliveries of one webhook', () => {
   });
 
   it('updateWebhook enabled:false cancels open deliveries: at most one more request arrives', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Lifecycle');
     const path = '/lifecycle/disable-while-retrying';
     const { webhookId, deliveryId } = await retryingDelivery(admin, path);
     const updated = await updateWebhook(admin, webhookId, { enabled: false });

@@ -2,15 +2,12 @@
 // webhook's delivery, and 200 events to one webhook must each arrive exactly once. Real service,
 // real receivers on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLClient } from '../support/graphql.ts';
 import { startReceiver, waitUntil, type Receiver } from '../support/receiver.ts';
+import { createIssue, createWebhook, deliveriesOf, newOrg, type Admin } from '../support/ops.ts';
 import { startTestService, type TestService } from '../support/service.ts';
-
-type Admin = GraphQLClient & { token: string };
 
 let hw: TestService;
 let receiver: Receiver;
-let orgs = 0;
 
 beforeAll(async () => {
   hw = await startTestService();
@@ -21,40 +18,6 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** Each test gets its own organization, so its issues reach only its own webhooks. */
-async function newOrg(hw: TestService): Promise<Admin> {
-  orgs += 1;
-  return hw.admin(`Load Org ${orgs}`, `admin${orgs}@load.test`);
-}
-
-async function createWebhook(admin: Admin, input: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-  const { createWebhook } = await admin.must(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`, {
-    input: { name: 'load', ...input },
-  });
-  return { id: createWebhook.webhook.id, secret: createWebhook.secret };
-}
-
-async function createIssue(admin: Admin): Promise<string> {
-  const { createIssue } = await admin.must('mutation { createIssue(input: { pluginId: "p", severity: MEDIUM, weakness: "W" }) { id } }');
-  return createIssue.id;
-}
-
-async function deliveriesOf(admin: Admin, webhookId: string, status?: string): Promise<any[]> {
-  const all: any[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { deliveries }: any = await admin.must(
-      `query ($w: ID!, $s: DeliveryStatus, $after: String) {
-        deliveries(webhookId: $w, status: $s, first: 100, after: $after) { edges { node { id eventId status attemptCount } } pageInfo { hasNextPage endCursor } }
-      }`,
-      { w: webhookId, s: status ?? null, after },
-    );
-    all.push(...deliveries.edges.map((e: any) => e.node));
-    if (!deliveries.pageInfo.hasNextPage) return all;
-    after = deliveries.pageInfo.endCursor;
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('dispatcher under load', () => {
@@ -62,7 +25,7 @@ describe('dispatcher under load', () => {
     // Its own receiver, closed at the end so the hanging attempts end with it.
     const local = await startReceiver();
     try {
-      const admin = await newOrg(hw);
+      const admin = await newOrg(hw, 'Load');
       local.script('/hang', [{ status: 200, delayMs: 20_000 }]);
       const { id: stuckId } = await createWebhook(admin, { url: local.url('/hang'), timeoutMs: 5000 });
       for (let i = 0; i < 10; i++) await createIssue(admin);
@@ -88,7 +51,7 @@ describe('dispatcher under load', () => {
   });
 
   it('200 issues to one webhook: each arrives exactly once and every delivery SUCCEEDED', async () => {
-    const admin = await newOrg(hw);
+    const admin = await newOrg(hw, 'Load');
     const path = '/load/200';
     // The longest timeout: on a starved CI box the one process holding service, receiver and test can
     // stall for seconds, and a timed-out attempt is rightly retried (at least once). With no failed

@@ -26,16 +26,19 @@ export async function createIssue(admin: GraphQLClient, input: Record<string, un
   return createIssue.id;
 }
 
-export const DELIVERY_FIELDS = 'id eventId status attemptCount lastStatusCode attempts { number statusCode success error durationMs responseBody }';
+export const DELIVERY_FIELDS = `id webhookId eventId eventType status test attemptCount nextAttemptAt lastStatusCode requestBody
+  attempts { number statusCode success error durationMs responseBody }`;
 
-/** Every delivery of a webhook, newest first, following the pages. */
-export async function deliveriesOf(admin: GraphQLClient, webhookId: string, fields = DELIVERY_FIELDS): Promise<any[]> {
+/** Every delivery of a webhook (of one status, if given), newest first, following the pages. */
+export async function deliveriesOf(admin: GraphQLClient, webhookId: string, status?: string, fields = DELIVERY_FIELDS): Promise<any[]> {
   const all: any[] = [];
   let after: string | null = null;
   for (let page = 0; page < 1000; page += 1) {
     const { deliveries }: any = await admin.must(
-      `query ($w: ID!, $after: String) { deliveries(webhookId: $w, first: 100, after: $after) { edges { node { ${fields} } } pageInfo { hasNextPage endCursor } } }`,
-      { w: webhookId, after },
+      `query ($w: ID!, $s: DeliveryStatus, $after: String) {
+        deliveries(webhookId: $w, status: $s, first: 100, after: $after) { edges { node { ${fields} } } pageInfo { hasNextPage endCursor } }
+      }`,
+      { w: webhookId, s: status ?? null, after },
     );
     all.push(...deliveries.edges.map((e: any) => e.node));
     if (!deliveries.pageInfo.hasNextPage) break;
