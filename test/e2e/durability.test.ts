@@ -6,9 +6,7 @@
 // (openApp + startServer), on the same database file, before the child starts: the child then
 // streams a real backlog at full speed, so the kill surely lands with attempts in flight (a
 // dispatcher started first keeps up with the mutations, and a kill would find almost nothing open).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
@@ -17,10 +15,10 @@ import { bootstrap } from '../../src/domain/accounts.ts';
 import { startServer } from '../../src/server.ts';
 import { openApp } from '../../src/service.ts';
 import { graphqlClient, type GraphQLClient } from '../support/graphql.ts';
+import { bootstrapToken, killChildren, spawnChild, type Child } from '../support/processes.ts';
 import { startReceiver, waitUntil, type Receiver } from '../support/receiver.ts';
 import { tempDir } from '../support/service.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
 const CONCURRENCY = 64; // HOOKWARDEN_CONCURRENCY's default: the most attempts one process has in flight
 // Sent but not yet recorded when the process dies: the attempts in flight, plus one batch of
 // finished attempts whose write was under way (the dispatcher keeps sending while it writes).
@@ -28,110 +26,33 @@ const UNRECORDED_AT_MOST = 2 * CONCURRENCY;
 const t0 = Date.now();
 const phase = (name: string) => process.env.DURABILITY_TRACE && console.log(`${((Date.now() - t0) / 1000).toFixed(1)}s ${name}`);
 
-const children = new Set<ChildProcess>();
-/** Everything every service child wrote, for the last test. */
-const allOutput: string[] = [];
+/** Every service child, so the last test can read everything they wrote. */
+const spawned: Child[] = [];
 const receivers: Receiver[] = [];
 const dirs: string[] = [];
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killChildren();
   await Promise.all(receivers.map((r) => r.close().catch(() => {})));
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name === 'LOG_LEVEL' || name === 'DATABASE_URL' || name === 'PORT' || name === 'HOST' || name.startsWith('HOOKWARDEN_')) continue;
-    env[name] = value;
-  }
-  return env;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves once /graphql answers. */
-  ready: Promise<unknown>;
-}
-
-/** Spawns `node --import tsx src/main.ts`; returns at once (the dispatcher starts before the HTTP server). */
-async function spawnService(databaseUrl: string): Promise<Child> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO,
-    env: {
-      ...baseEnv(),
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true',
-      HOOKWARDEN_RETRY_BASE_MS: '20',
-      HOOKWARDEN_RETRY_MAX_MS: '100',
-      HOOKWARDEN_LEASE_MARGIN_MS: '1000',
-      HOOKWARDEN_POLL_INTERVAL_MS: '200', // as TEST_ENV: expired leases are found soon after a restart
-      // Not under test here: on a loaded machine a few attempts may time out, and the breaker must
-      // not disable a webhook (cancelling its deliveries) in the middle of the stream.
-      HOOKWARDEN_CIRCUIT_BREAKER_THRESHOLD: '1000000',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
-    stream.on('data', (chunk: Buffer) => {
-      output.push(chunk.toString());
-      allOutput.push(chunk.toString());
-    });
-  }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}/graphql`;
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const ready = waitUntil(
-    async () => {
-      if (gone) throw new Error(`the service exited during start-up:\n${output.join('')}`);
-      try {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-        return response.status === 200;
-      } catch {
-        return false;
-      }
-    },
-    'the service to answer on /graphql',
-    20_000,
-  );
-  ready.catch(() => {});
-  return { process: child, url, output, exited, ready };
-}
-
-function bootstrapToken(databaseUrl: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'bootstrap', '--org', 'Durable', '--email', 'ops@durable.test'],
-      { cwd: REPO, env: { ...baseEnv(), DATABASE_URL: databaseUrl }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        if (error) return reject(new Error(`bootstrap failed: ${error.message}\n${stderr}`));
-        const token = stdout.trim();
-        if (!/^hw_\S+$/.test(token)) return reject(new Error(`bootstrap printed ${JSON.stringify(stdout)}`));
-        resolve(token);
-      },
-    );
+/** Spawns the service on databaseUrl; returns at once (its dispatcher starts before its HTTP server). */
+function spawnService(databaseUrl: string): Promise<Child> {
+  return spawnChild({
+    DATABASE_URL: databaseUrl,
+    HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true',
+    HOOKWARDEN_RETRY_BASE_MS: '20',
+    HOOKWARDEN_RETRY_MAX_MS: '100',
+    HOOKWARDEN_LEASE_MARGIN_MS: '1000',
+    HOOKWARDEN_POLL_INTERVAL_MS: '200', // as TEST_ENV: expired leases are found soon after a restart
+    // Not under test here: on a loaded machine a few attempts may time out, and the breaker must
+    // not disable a webhook (cancelling its deliveries) in the middle of the stream.
+    HOOKWARDEN_CIRCUIT_BREAKER_THRESHOLD: '1000000',
+    LOG_LEVEL: 'warn',
+  }).then((child) => {
+    spawned.push(child);
+    return child;
   });
 }
 
@@ -185,7 +106,7 @@ async function prepareBacklog(databaseUrl: string, receiver: Receiver, prefix: s
     loadConfig({ DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true' }),
   );
   try {
-    const token = viaCli ? await bootstrapToken(databaseUrl) : await bootstrap(opened.app, 'Durable', 'ops@durable.test');
+    const token = viaCli ? await bootstrapToken({ DATABASE_URL: databaseUrl }, 'Durable', 'ops@durable.test') : await bootstrap(opened.app, 'Durable', 'ops@durable.test');
     const http = await startServer(opened.app, 0, '127.0.0.1');
     try {
       const admin = graphqlClient(http.url, token);
@@ -368,7 +289,7 @@ it('SIGTERM mid-stream: the process exits 0 within a few seconds, and after a re
 }, 45_000);
 
 it('under this load the service wrote no Node warnings (MaxListenersExceededWarning: a false "memory leak")', () => {
-  const output = allOutput.join('');
+  const output = spawned.map((child) => child.output.join('')).join('');
   expect(output, 'the tests above must have run').toContain('Hookwarden is running');
   expect(output).not.toMatch(/MaxListenersExceededWarning|Possible EventTarget memory leak/);
 });

@@ -31,6 +31,8 @@ export interface Child {
   wsUrl: string;
   output: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once /graphql answers (the dispatcher starts before the HTTP server). */
+  ready: Promise<unknown>;
 }
 
 const started = new Set<ChildProcess>();
@@ -43,6 +45,13 @@ export function killChildren(): void {
 
 /** Starts `npm start`'s program with env and waits until /graphql answers. */
 export async function startChild(env: Record<string, string>): Promise<Child> {
+  const child = await spawnChild(env);
+  await child.ready;
+  return child;
+}
+
+/** Starts `npm start`'s program with env and returns at once; `ready` says when it answers. */
+export async function spawnChild(env: Record<string, string>): Promise<Child> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO,
@@ -59,7 +68,7 @@ export async function startChild(env: Record<string, string>): Promise<Child> {
   let gone = false;
   void exited.then(() => (gone = true));
   const url = `http://127.0.0.1:${port}/graphql`;
-  await waitUntil(
+  const ready = waitUntil(
     async () => {
       if (gone) throw new Error(`the service exited during start-up:\n${output.join('')}`);
       try {
@@ -72,7 +81,8 @@ export async function startChild(env: Record<string, string>): Promise<Child> {
     'the service to answer on /graphql',
     30_000,
   );
-  return { process: child, url, wsUrl: url.replace(/^http/, 'ws'), output, exited };
+  ready.catch(() => {}); // the caller awaits it, or kills the child first
+  return { process: child, url, wsUrl: url.replace(/^http/, 'ws'), output, exited, ready };
 }
 
 /** `npm run cli -- bootstrap` as a child process; resolves to the token it printed. */
