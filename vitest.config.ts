@@ -7,6 +7,7 @@ const DATABASE_TESTS = [
   'test/delivery/subscriptions.test.ts',
   'test/delivery/formats-e2e.test.ts',
   'test/web/console-api.test.ts',
+  'test/ops/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -12,6 +12,7 @@ process.stderr.write(
     '',
     `  Hookwarden is running: ${service.url} (GraphiQL in a browser${config.graphiql ? '' : ': disabled'})`,
     `  Database: ${service.app.db.describe}`,
+    `  Operations: ${new URL('/healthz', service.url)} · /readyz · /metrics (Prometheus)`,
     '  Get an admin token: npm run cli -- bootstrap --org "Acme" --email admin@acme.test',
     '',
   ].join('\n') + '\n',

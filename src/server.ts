@@ -11,6 +11,9 @@ import { actorForToken } from './domain/accounts.ts';
 import type { Actor } from './domain/access.ts';
 import { isUserError } from './errors.ts';
 import { createRateLimiter, operationLimitsRule } from './limits.ts';
+import { createOperationsHandler, isOperationsPath } from './observability/endpoints.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { withRequestLog } from './observability/requests.ts';
 import type { Context } from './schema/builder.ts';
 import { schema } from './schema/index.ts';
 
@@ -92,10 +95,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(app: App, port: number, host: string): Promise<RunningServer> {
+/** `metrics` should be the one whose observer the dispatcher reports to (startService does that). */
+export async function startServer(app: App, port: number, host: string, metrics: Metrics = createMetrics(app.db)): Promise<RunningServer> {
   const yoga = createYogaServer(app);
   const serveConsole = createConsoleHandler();
-  const server = http.createServer((req, res) => {
+  const serveOperations = createOperationsHandler(app, metrics);
+  const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -103,11 +108,13 @@ export async function startServer(app: App, port: number, host: string): Promise
       req.resume();
       return;
     }
-    // The API at /graphql; the web console (web/dist) on every other path.
+    // /healthz, /readyz and /metrics; the API at /graphql; the web console (web/dist) on every other path.
+    if (serveOperations(req, res)) return;
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname === GRAPHQL_PATH || pathname.startsWith(`${GRAPHQL_PATH}/`)) yoga.handle(req, res);
     else void serveConsole(req, res);
-  });
+  };
+  const server = http.createServer((req, res) => withRequestLog(app.log, isOperationsPath, req, res, () => route(req, res)));
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const wsCleanup = useServer(
     {

@@ -11,6 +11,7 @@ import { createCipher, loadKey } from './domain/secrets.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createInMemoryPubSub, createRedisPubSub } from './pubsub.ts';
 import { connectWakeups } from './db/wakeups.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { startServer, type RunningServer } from './server.ts';
 
 export interface OpenedApp {
@@ -67,11 +68,14 @@ export interface Service {
 export async function startService(config: Config, log?: Logger): Promise<Service> {
   const opened = await openApp(config, log);
   const { app } = opened;
+  // The dispatcher reports to the metrics served at /metrics (openApp alone, as the CLI uses it, stays silent).
+  const metrics = createMetrics(app.db, { onError: (error) => app.log.error({ err: error }, 'reading the queue for metrics failed') });
+  app.observer = metrics.observer;
   const dispatcher = createDispatcher(app, createQueue(app.db), createSender({ allowInsecureTargets: config.allowInsecureTargets }));
   const wakeups = await connectWakeups(app.db, dispatcher.wake, (error) => app.log.error({ err: error }, 'wake-up channel failed'));
   opened.connectWakeups(wakeups.notify);
   dispatcher.start();
-  const http = await startServer(app, config.port, config.host);
+  const http = await startServer(app, config.port, config.host, metrics);
   let stopping: Promise<void> | null = null;
   return {
     app,

@@ -1,0 +1,67 @@
+// The service's own JSON logs, as `npm start` writes them: one line per HTTP request with its
+// request id, method, path, status and duration; never a token, a query string or a body; and a
+// clean stop on SIGTERM.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { killChildren, startChild, type Child } from '../support/processes.ts';
+import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
+
+let dir: string;
+let database: TestDatabase;
+let child: Child;
+
+beforeAll(async () => {
+  dir = tempDir('hookwarden-logs-');
+  database = await createTestDatabase(dir);
+  child = await startChild({ ...database.env, HOOKWARDEN_KEY_FILE: path.join(dir, 'encryption.key'), LOG_LEVEL: 'debug' });
+}, 60_000);
+
+afterAll(async () => {
+  killChildren();
+  await database?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+function logLines(): LogLine[] {
+  return child.output
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+it('logs each request once with its id, and nothing a request carried', async () => {
+  const origin = new URL(child.url).origin;
+  const response = await fetch(`${child.url}?access_token=hw_in-the-query-string`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer hw_in-the-header', 'x-request-id': 'log-test-1' },
+    body: JSON.stringify({ query: 'query ($v: String) { __typename }', variables: { v: 'whsec_in-the-body' } }),
+  });
+  expect(response.status).toBe(200);
+  const probe = await fetch(`${origin}/healthz`);
+  const probeId = probe.headers.get('x-request-id');
+
+  child.process.kill('SIGTERM');
+  expect(await child.exited).toEqual({ code: 0, signal: null });
+
+  const lines = logLines();
+  const requests = lines.filter((line) => line.msg === 'request');
+  const api = requests.filter((line) => line.requestId === 'log-test-1');
+  expect(api).toHaveLength(1);
+  expect(api[0]).toMatchObject({ level: 30, service: 'hookwarden', method: 'POST', path: '/graphql', status: 200 });
+  expect(api[0].durationMs).toEqual(expect.any(Number));
+  // Probes are logged at debug, so that LOG_LEVEL=info leaves them out.
+  expect(requests.find((line) => line.requestId === probeId)).toMatchObject({ level: 20, path: '/healthz', status: 200 });
+
+  const everything = child.output.join('');
+  for (const secret of ['hw_in-the-query-string', 'hw_in-the-header', 'whsec_in-the-body', 'access_token']) expect(everything).not.toContain(secret);
+  expect(lines.some((line) => line.msg === 'stopped cleanly')).toBe(true);
+  expect(everything).toContain('/healthz');
+});
