@@ -66,3 +66,34 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
     },
   };
 }
+
+/** The path of the first string (or key) in value that is not well-formed UTF-16, or null. */
+export function illFormedPath(value: unknown, path: string): string | null {
+  const stack: Array<[unknown, string]> = [[value, path]];
+  while (stack.length) {
+    const [current, at] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (!current.isWellFormed()) return at;
+    } else if (Array.isArray(current)) {
+      current.forEach((item, i) => stack.push([item, `${at}[${i}]`]));
+    } else if (current && typeof current === 'object') {
+      for (const [key, item] of Object.entries(current)) {
+        if (!key.isWellFormed()) return at;
+        stack.push([item, `${at}.${key}`]);
+      }
+    }
+  }
+  return null;
+}
+
+/** Whether JSON nests deeper than max levels (checked without recursion, so any depth is safe). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [current, depth] = stack.pop()!;
+    if (!current || typeof current !== 'object') continue;
+    if (depth >= max) return true;
+    for (const item of Object.values(current)) stack.push([item, depth + 1]);
+  }
+  return false;
+}

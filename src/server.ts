@@ -10,7 +10,7 @@ import { createConsoleHandler } from './console.ts';
 import { actorForToken } from './domain/accounts.ts';
 import type { Actor } from './domain/access.ts';
 import { isUserError } from './errors.ts';
-import { createRateLimiter, operationLimitsRule } from './limits.ts';
+import { createRateLimiter, illFormedPath, operationLimitsRule } from './limits.ts';
 import { createOperationsHandler, isOperationsPath } from './observability/endpoints.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { withRequestLog } from './observability/requests.ts';
@@ -40,6 +40,15 @@ const operationLimits: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(operationLimitsRule()),
 };
 
+/** Text that is not well-formed UTF-16 (a lone surrogate, valid as a JSON escape) is refused before anything stores it. */
+const wellFormedText: Plugin = {
+  onParams({ params, setResult }) {
+    const where = params.query?.isWellFormed() === false ? 'query' : illFormedPath(params.variables, 'variables');
+    if (!where) return;
+    setResult({ errors: [new GraphQLError(`${where}: text must be valid Unicode (it holds a lone surrogate)`, { extensions: { code: 'BAD_USER_INPUT', field: where } })] });
+  },
+};
+
 /** Mutations per API user per minute, when HOOKWARDEN_RATE_LIMIT_MUTATIONS_PER_MINUTE is set. */
 function rateLimit(perMinute: number): Plugin<Context> {
   const limiter = createRateLimiter(perMinute);
@@ -57,6 +66,13 @@ function rateLimit(perMinute: number): Plugin<Context> {
   };
 }
 
+function variableError(error: GraphQLError, variable: string): GraphQLError {
+  const at = /at "([\w.[\]]+)"/.exec(error.message)?.[1];
+  const missing = / was not provided\.$/.test(error.message);
+  const message = missing ? error.message : `Variable "$${variable}" has a value of the wrong type${at ? ` at "${at}"` : ''}`;
+  return new GraphQLError(message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', field: at ?? variable } });
+}
+
 export function createYogaServer(app: App) {
   return createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
     schema,
@@ -66,17 +82,24 @@ export function createYogaServer(app: App) {
     batching: { limit: MAX_BATCH },
     logging: false,
     plugins: [
+      wellFormedText,
       operationLimits,
       ...(app.config.introspection ? [] : [disableIntrospection]),
       ...(app.config.rateLimitPerMinute ? [rateLimit(app.config.rateLimitPerMinute)] : []),
     ],
-    // Over WebSocket the token is in connectionParams and there is no Fetch request.
+    // Over WebSocket the token is in connectionParams (which a client may leave out) and there is no Fetch request.
     context: async ({ request, connectionParams }) => ({
       app,
-      actor: await authenticate(app, connectionParams ? connectionParams.authorization : request.headers.get('authorization')),
+      actor: await authenticate(app, request ? request.headers.get('authorization') : connectionParams?.authorization),
     }),
     maskedErrors: {
       maskError(error) {
+        // A variable that does not fit its type is the client's input error. graphql-js quotes the
+        // value, which may be a secret: the answer names the field instead, and nothing is logged.
+        if (error instanceof GraphQLError && !error.path) {
+          const variable = /^Variable "\$(\w+)"/.exec(error.message);
+          if (variable) return variableError(error, variable[1]);
+        }
         const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
         if (isUserError(original)) return original;
         // Errors from parsing and validation carry no original error: they are the client's.

@@ -1,6 +1,7 @@
 // Event catalogs: the built-in issue events plus each organization's own types, and publishEvent.
 import type { App } from '../app.ts';
 import { badInput, conflict, isUniqueViolation } from '../errors.ts';
+import { nestsDeeperThan } from '../limits.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { announceDeliveries, recordEvent, type Tx } from './events.ts';
@@ -17,6 +18,7 @@ export interface EventTypeView {
 const NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 const RESERVED_PREFIXES = ['issue.', 'webhook.'];
 export const MAX_DATA_BYTES = 256 * 1024;
+export const MAX_JSON_DEPTH = 64;
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 type Reader = Pick<Tx, 'eventType'>;
@@ -72,6 +74,8 @@ export async function publishEvent(app: App, actor: Actor, input: PublishEventIn
   const type = input.type.trim();
   if (RESERVED_PREFIXES.some((prefix) => type.startsWith(prefix))) throw badInput('type', `${type} is built in and cannot be published by hand`);
   if (!isObject(input.data)) throw badInput('data', 'must be a JSON object');
+  if (nestsDeeperThan(input.data, MAX_JSON_DEPTH)) throw badInput('data', `must nest at most ${MAX_JSON_DEPTH} levels`);
+  if (input.metadata != null && nestsDeeperThan(input.metadata, MAX_JSON_DEPTH)) throw badInput('metadata', `must nest at most ${MAX_JSON_DEPTH} levels`);
   if (Buffer.byteLength(JSON.stringify(input.data)) > MAX_DATA_BYTES) throw badInput('data', `must be at most ${MAX_DATA_BYTES} bytes as JSON`);
   if (input.metadata != null && !isObject(input.metadata)) throw badInput('metadata', 'must be a JSON object');
   if (input.metadata != null && Buffer.byteLength(JSON.stringify(input.metadata)) > 16 * 1024) throw badInput('metadata', 'must be at most 16 KiB as JSON');
