@@ -1,0 +1,120 @@
+// The benchmark's own view of the database: read-only, for "how many deliveries are open" and
+// "how did they end". SQLite through better-sqlite3 opened readonly; PostgreSQL through pg in a
+// read-only session. Plus creating and dropping the PostgreSQL databases a run uses.
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export interface StatusCounts {
+  byStatus: Record<string, number>;
+  attempts: number;
+  successfulAttempts: number;
+}
+
+export interface DbProbe {
+  /** Deliveries still PENDING or RETRYING (their nextAttemptAt is set: an index-only count). */
+  openCount(): Promise<number>;
+  /** How the deliveries of these webhooks ended, and their attempts. */
+  statusOf(webhookIds: readonly string[]): Promise<StatusCounts>;
+  /** PostgreSQL: the server processes serving this database (not this probe), to count their CPU. */
+  backendPids(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export function sqliteProbe(file: string): DbProbe {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const open = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL`);
+  const statuses = db.prepare<[string], { status: string; n: number }>(
+    `SELECT "status", COUNT(*) AS n FROM "Delivery" WHERE "webhookId" IN (SELECT "value" FROM json_each(?)) GROUP BY "status"`,
+  );
+  const attempts = db.prepare<[string], { n: number; ok: number | null }>(
+    `SELECT COUNT(*) AS n, SUM("a"."success") AS ok FROM "DeliveryAttempt" AS "a" JOIN "Delivery" AS "d" ON "d"."id" = "a"."deliveryId"
+     WHERE "d"."webhookId" IN (SELECT "value" FROM json_each(?))`,
+  );
+  return {
+    openCount: async () => open.get()!.n,
+    async statusOf(webhookIds) {
+      const ids = JSON.stringify(webhookIds);
+      const byStatus = Object.fromEntries(statuses.all(ids).map((row) => [row.status, row.n]));
+      const row = attempts.get(ids)!;
+      return { byStatus, attempts: row.n, successfulAttempts: row.ok ?? 0 };
+    },
+    backendPids: async () => [],
+    close: async () => void db.close(),
+  };
+}
+
+export async function postgresProbe(url: string): Promise<DbProbe> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+  return {
+    async openCount() {
+      const { rows } = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL`);
+      return Number(rows[0].n);
+    },
+    async statusOf(webhookIds) {
+      const { rows } = await client.query<{ status: string; n: string }>(
+        `SELECT "status", COUNT(*) AS n FROM "Delivery" WHERE "webhookId" = ANY($1::text[]) GROUP BY "status"`,
+        [webhookIds],
+      );
+      const { rows: attempt } = await client.query<{ n: string; ok: string | null }>(
+        `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE "a"."success") AS ok FROM "DeliveryAttempt" AS "a"
+         JOIN "Delivery" AS "d" ON "d"."id" = "a"."deliveryId" WHERE "d"."webhookId" = ANY($1::text[])`,
+        [webhookIds],
+      );
+      return {
+        byStatus: Object.fromEntries(rows.map((row) => [row.status, Number(row.n)])),
+        attempts: Number(attempt[0].n),
+        successfulAttempts: Number(attempt[0].ok ?? 0),
+      };
+    },
+    async backendPids() {
+      const { rows } = await client.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname::text = current_database() AND pid <> pg_backend_pid()',
+      );
+      return rows.map((row) => Number(row.pid));
+    },
+    close: () => client.end(),
+  };
+}
+
+export const POSTGRES_SERVER = process.env.HOOKWARDEN_BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+function withDatabase(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_SERVER });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database on the local server; returns its URL. */
+export async function createPostgresDatabase(name: string): Promise<string> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unsafe database name ${name}`);
+  const host = new URL(POSTGRES_SERVER).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`the bench uses a local PostgreSQL only, not ${host}`);
+  await admin((client) => client.query(`CREATE DATABASE "${name}"`));
+  return withDatabase(POSTGRES_SERVER, name);
+}
+
+export async function dropPostgresDatabase(name: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unsafe database name ${name}`);
+  await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+export async function postgresVersion(): Promise<string | null> {
+  try {
+    return await admin(async (client) => (await client.query<{ v: string }>('SHOW server_version')).rows[0].v);
+  } catch {
+    return null;
+  }
+}
