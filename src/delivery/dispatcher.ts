@@ -26,6 +26,8 @@ interface Target {
 
 /** Attempts written per transaction: bounded so that a burst never makes one long transaction. */
 const MAX_WRITE_BATCH = 256;
+/** How long a write waits for more attempts to finish while others are in flight. */
+const WRITE_GATHER_MS = 5;
 
 const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwarden-event'];
 
@@ -152,6 +154,9 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   function scheduleFlush(): void {
     if (flushing) return;
     flushing = (async () => {
+      // Every write costs the same few statements whatever its size: while attempts are still
+      // finishing, a moment's wait lets one write carry many of them.
+      if (inFlight.size > 0 && results.length < MAX_WRITE_BATCH / 4) await new Promise((resolve) => setTimeout(resolve, WRITE_GATHER_MS));
       while (results.length > 0) {
         const batch = results.splice(0, MAX_WRITE_BATCH);
         try {
