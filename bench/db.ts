@@ -111,9 +111,15 @@ export async function dropPostgresDatabase(name: string): Promise<void> {
   await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
-export async function postgresVersion(): Promise<string | null> {
+/** The server's version and the settings that change what the figures mean (autovacuum above all). */
+export async function postgresFacts(): Promise<Record<string, string> | null> {
   try {
-    return await admin(async (client) => (await client.query<{ v: string }>('SHOW server_version')).rows[0].v);
+    return await admin(async (client) => {
+      const { rows } = await client.query<{ name: string; setting: string }>(
+        `SELECT name::text AS name, setting FROM pg_settings WHERE name IN ('server_version', 'autovacuum', 'shared_buffers', 'synchronous_commit', 'fsync', 'max_connections')`,
+      );
+      return Object.fromEntries(rows.map((row) => [row.name, row.setting]));
+    });
   } catch {
     return null;
   }

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { bootstrapToken } from '../test/support/processes.ts';
 import { cpuSecondsOf, killAll, machineBusySeconds, memoryOf, REPO, startHelper, startService, type Helper, type LogSummary, type ServiceChild } from './children.ts';
-import { createPostgresDatabase, dropPostgresDatabase, postgresProbe, postgresVersion, sqliteProbe, type DbProbe } from './db.ts';
+import { createPostgresDatabase, dropPostgresDatabase, postgresProbe, postgresFacts, sqliteProbe, type DbProbe } from './db.ts';
 import type { LoopResult } from './load.ts';
 import {
   createBacklog,
@@ -201,7 +201,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
     file: null,
     elapsedSeconds: 0,
   };
-  if (options.databases.includes('postgres')) results.machine.postgres = await postgresVersion();
+  if (options.databases.includes('postgres')) results.machine.postgres = await postgresFacts();
   const want = (phase: Phase) => options.phases.includes(phase);
   const servicePhases = options.phases.filter((p) => p !== 'baseline');
   const cleanups: Array<() => Promise<void>> = [];
@@ -249,6 +249,9 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
   write(renderTable(costTable(results)));
   write('');
   write(machineLine(results));
+  if ((results.machine.postgres as Record<string, string> | undefined)?.autovacuum === 'off' && results.databases.postgres) {
+    write('NOTE: autovacuum is off on this PostgreSQL server: dead row versions of Delivery pile up during a run (each delivery is updated twice), which slows the claims of long drains.');
+  }
   if (results.disturbed.length) {
     write(`WARNING: other work on this machine took over 0.25 core during: ${results.disturbed.join(', ')}. Those figures understate Hookwarden; rerun on a quiet machine (--wait-quiet 600).`);
   }
@@ -632,7 +635,7 @@ function costTable(results: BenchResults): string[][] {
 
 function machineLine(results: BenchResults): string {
   const m = results.machine;
-  return `machine: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMB} MB, Node ${m.node}, ${m.platform}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}; load ${JSON.stringify(m.loadAverageAtStart)} → ${JSON.stringify(m.loadAverageAtEnd)}; ${results.date}; commit ${String(m.gitCommit).slice(0, 10)} (+${m.gitChangedFiles} changed files)`;
+  return `machine: ${m.cores} cores (${m.cpuModel}), ${m.totalMemMB} MB, Node ${m.node}, ${m.platform}${m.postgres ? `, PostgreSQL ${(m.postgres as Record<string, string>).server_version}` : ''}; load ${JSON.stringify(m.loadAverageAtStart)} → ${JSON.stringify(m.loadAverageAtEnd)}; ${results.date}; commit ${String(m.gitCommit).slice(0, 10)} (+${m.gitChangedFiles} changed files)`;
 }
 
 // ---- the command line -----------------------------------------------------------------------------
