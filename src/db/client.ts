@@ -4,14 +4,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
+import { createPostgresSql, createSqliteSql, TransactionGate, type Sql } from './sql.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
 
 export interface Database {
   /** Typed by the SQLite client; both clients are generated from the same models (see scripts/postgres-schema.mjs). */
   prisma: PrismaClient;
+  /** Prepared statements on Prisma's own connection(s), for the hot paths (see sql.ts). */
+  sql: Sql;
   provider: Provider;
   url: string;
   /** A description without credentials, for the start-up line. */
@@ -47,18 +52,65 @@ export function redactUrl(databaseUrl: string): string {
   }
 }
 
+type Adapter = Awaited<ReturnType<PrismaBetterSQLite3['connect']>>;
+type Transaction = Awaited<ReturnType<Adapter['startTransaction']>>;
+
+/**
+ * The better-sqlite3 adapter, with its one connection handed to us and its transactions taken
+ * through our gate (sql.ts), so that Prisma's and ours never interleave on that connection.
+ */
+class GatedSqliteAdapter extends PrismaBetterSQLite3 {
+  readonly gate = new TransactionGate();
+  connection: BetterSqlite3.Database | null = null;
+
+  override async connect(): Promise<Adapter> {
+    const adapter = await super.connect();
+    const gate = this.gate;
+    this.connection = (adapter as unknown as { client: BetterSqlite3.Database }).client;
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => {
+      const release = await gate.acquire('prisma');
+      let transaction: Transaction;
+      try {
+        transaction = await startTransaction(isolationLevel);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      const commit = transaction.commit.bind(transaction);
+      const rollback = transaction.rollback.bind(transaction);
+      transaction.commit = () => commit().finally(release);
+      transaction.rollback = () => rollback().finally(release);
+      return transaction;
+    };
+    const queryRaw = adapter.queryRaw.bind(adapter);
+    const executeRaw = adapter.executeRaw.bind(adapter);
+    adapter.queryRaw = async (query) => {
+      await gate.outsideOurTransaction();
+      return queryRaw(query);
+    };
+    adapter.executeRaw = async (query) => {
+      await gate.outsideOurTransaction();
+      return executeRaw(query);
+    };
+    return adapter;
+  }
+}
+
 async function openSqlite(databaseUrl: string): Promise<Database> {
   const file = sqlitePath(databaseUrl);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Dates as epoch milliseconds: compact, and compared as numbers by the queue's raw SQL.
-  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
+  const adapter = new GatedSqliteAdapter({ url: `file:${file}`, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' });
   const prisma = new PrismaClient({ adapter });
   // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes.
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+  if (!adapter.connection) throw new Error('the SQLite adapter did not connect');
   return {
     prisma,
+    sql: createSqliteSql(adapter.connection, adapter.gate),
     provider: 'sqlite',
     url: databaseUrl,
     describe: `SQLite ${file}`,
@@ -68,19 +120,24 @@ async function openSqlite(databaseUrl: string): Promise<Database> {
 }
 
 async function openPostgres(databaseUrl: string): Promise<Database> {
-  const client = new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 20 }) });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+  const client = new PostgresPrismaClient({ adapter: new PrismaPg(pool) });
   await client.$connect();
   // The two generated clients expose the same model API; only their nominal types differ.
   const prisma = client as unknown as PrismaClient;
   return {
     prisma,
+    sql: createPostgresSql(pool),
     provider: 'postgresql',
     url: databaseUrl,
     describe: `PostgreSQL ${redactUrl(databaseUrl)}`,
     lockRow: async (tx, table, id) => {
       await tx.$queryRawUnsafe(`SELECT 1 FROM "${table}" WHERE "id" = $1 FOR UPDATE`, id);
     },
-    close: () => client.$disconnect(),
+    async close() {
+      await client.$disconnect();
+      await pool.end();
+    },
   };
 }
 

@@ -3,10 +3,9 @@
 import type { Provider } from './client.ts';
 
 export interface Dialect {
-  placeholders: 'question' | 'numbered';
   /** A time parameter as this database stores it. */
   time(ms: number): number | string;
-  sql: Record<'claim' | 'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'nextDue', string>;
+  sql: Record<'claim' | 'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue', string>;
 }
 
 const OPEN = `('PENDING', 'RETRYING')`;
@@ -21,7 +20,6 @@ const RETURNED_PG = RETURNED.split(', ').map((column) => `"d".${column}`).join('
  * set), at most :perWebhook of each webhook, leased for that webhook's timeout plus :margin.
  */
 const sqlite: Dialect = {
-  placeholders: 'question',
   time: (ms) => ms,
   sql: {
     claim: `
@@ -72,13 +70,16 @@ RETURNING ${RETURNED}`,
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now
 WHERE "webhookId" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}
 RETURNING ${RETURNED}`,
+    cancelDeliveries: `
+UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now
+WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}`,
+    release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
   },
 };
 
 /** The same statements; the claim locks its candidates with SKIP LOCKED so instances never wait for or share one. */
 const postgresql: Dialect = {
-  placeholders: 'numbered',
   time: (ms) => new Date(ms).toISOString(),
   sql: {
     claim: `
@@ -132,6 +133,10 @@ RETURNING ${RETURNED_PG}`,
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now::timestamptz
 WHERE "webhookId" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}
 RETURNING ${RETURNED}`,
+    cancelDeliveries: `
+UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now::timestamptz
+WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}`,
+    release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
   },
 };

@@ -4,7 +4,8 @@
 // `perWebhook` per webhook and none of the webhooks the caller says are saturated: the same shape
 // would give "one in flight per webhook, oldest first" by passing 1 and every busy webhook.
 import type { Database } from './client.ts';
-import { DIALECTS, type Dialect } from './queue-sql.ts';
+import { DIALECTS } from './queue-sql.ts';
+import type { Row } from './sql.ts';
 import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate, type WebhookUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
 import { settleBatch } from '../delivery/settle.ts';
@@ -61,11 +62,6 @@ export interface DeliveryQueue {
   nextDueAt(): Promise<number | null>;
 }
 
-type Row = Record<string, unknown>;
-
-/** Prisma's default of 5 s is short for a batch on a loaded PostgreSQL; waiting for a connection counts too. */
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
-
 /** PostgreSQL's deadlock and serialization failures: the transaction did nothing and may simply run again. */
 const CONFLICT_CODES = ['40P01', '40001'];
 
@@ -79,28 +75,6 @@ export async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): P
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
-}
-
-/**
- * Our statements name their parameters (:now); SQLite takes them positionally (?), PostgreSQL by
- * number ($1, reused for a repeated name). "::type" casts are left alone.
- */
-export function bind(dialect: Dialect, template: string, params: Record<string, unknown>): [string, ...unknown[]] {
-  const values: unknown[] = [];
-  const numbers = new Map<string, number>();
-  const text = template.replace(/(?<!:):([A-Za-z]\w*)/g, (_match, name: string) => {
-    if (!(name in params)) throw new Error(`no value for :${name}`);
-    if (dialect.placeholders === 'question') {
-      values.push(params[name]);
-      return '?';
-    }
-    if (!numbers.has(name)) {
-      values.push(params[name]);
-      numbers.set(name, values.length);
-    }
-    return `$${numbers.get(name)}`;
-  });
-  return [text, ...values];
 }
 
 function toMs(value: unknown): number | null {
@@ -121,31 +95,24 @@ function identityOf(row: Row): DeliveryIdentity {
     eventId: String(row.eventId),
     eventType: String(row.eventType),
     test: Boolean(Number(row.test)),
-    createdAt: row.createdAt as Date,
+    createdAt: row.createdAt as DeliveryIdentity['createdAt'],
   };
 }
 
 const cancelledState = (now: number) => ({ status: 'CANCELLED', nextAttemptAt: null, updatedAt: now });
 
 export function createQueue(db: Database): DeliveryQueue {
-  const { prisma } = db;
-  const dialect = DIALECTS[db.provider];
-  const { sql, time } = dialect;
-  const sqlBind = (template: string, params: Record<string, unknown>) => bind(dialect, template, params);
+  const { sql, time } = DIALECTS[db.provider];
   return {
     async claim(request) {
-      const rows = await prisma.$transaction((tx) =>
-        tx.$queryRawUnsafe<Row[]>(
-          ...sqlBind(sql.claim, {
-            now: time(request.now),
-            limit: request.limit,
-            candidates: request.limit * 4,
-            perWebhook: request.perWebhook,
-            saturated: JSON.stringify(request.saturated),
-            margin: request.leaseMarginMs,
-          }),
-        ),
-      );
+      const rows = await db.sql.query(sql.claim, {
+        now: time(request.now),
+        limit: request.limit,
+        candidates: request.limit * 4,
+        perWebhook: request.perWebhook,
+        saturated: JSON.stringify(request.saturated),
+        margin: request.leaseMarginMs,
+      });
       return rows.map((row) => ({
         ...identityOf(row),
         attemptCount: Number(row.attemptCount),
@@ -174,8 +141,8 @@ export function createQueue(db: Database): DeliveryQueue {
       );
       const webhookIds = [...new Set(records.map((r) => r.delivery.webhookId))];
       return retryOnConflict(() =>
-        prisma.$transaction(async (tx) => {
-          const run = (template: string, params: Record<string, unknown>) => tx.$queryRawUnsafe<Row[]>(...sqlBind(template, params));
+        db.sql.transaction(async (tx) => {
+          const run = (template: string, params: Record<string, unknown>) => tx.query(template, params);
           const counters = new Map(
             (await run(sql.lockWebhooks, { ids: JSON.stringify(webhookIds) })).map((row) => [
               String(row.id),
@@ -237,29 +204,24 @@ export function createQueue(db: Database): DeliveryQueue {
           };
           beforeCommit(outcome);
           return outcome;
-        }, TRANSACTION_OPTIONS),
+        }),
       );
     },
 
     async cancel(claimed) {
       if (claimed.length === 0) return [];
       const now = Date.now();
-      await prisma.$transaction((tx) =>
-        tx.delivery.updateMany({
-          where: { id: { in: claimed.map((d) => d.id) }, status: { in: ['PENDING', 'RETRYING'] } },
-          data: { status: 'CANCELLED', nextAttemptAt: null, leaseExpiresAt: null, updatedAt: new Date(now) },
-        }),
-      );
+      await db.sql.query(sql.cancelDeliveries, { ids: JSON.stringify(claimed.map((d) => d.id)), now: time(now) });
       return claimed.map((d) => deliveryUpdate(d, { ...cancelledState(now), attemptCount: d.attemptCount, lastStatusCode: d.lastStatusCode }));
     },
 
     async release(ids) {
       if (ids.length === 0) return;
-      await prisma.$transaction((tx) => tx.delivery.updateMany({ where: { id: { in: [...ids] } }, data: { leaseExpiresAt: null } }));
+      await db.sql.query(sql.release, { ids: JSON.stringify(ids) });
     },
 
     async nextDueAt() {
-      const [row] = await prisma.$queryRawUnsafe<Row[]>(sql.nextDue);
+      const [row] = await db.sql.query(sql.nextDue);
       return toMs(row?.due);
     },
   };

@@ -7,8 +7,8 @@
 // Every statement narrows by a time-ordered id range first (ids start with their creation time,
 // src/domain/ids.ts), so it reads one range of the (webhookId, id) or (organizationId, id) index.
 import type { Database, Provider } from './client.ts';
-import { bind } from './queue.ts';
 import { DIALECTS } from './queue-sql.ts';
+import { bind } from './sql.ts';
 
 type Row = Record<string, unknown>;
 type Statement = 'countByBucket' | 'countByBucketOfWebhook' | 'attemptsByHour' | 'durationAtRank' | 'latestFailed';
@@ -74,7 +74,7 @@ GROUP BY 1`,
 };
 
 function statement(db: Pick<Database, 'provider'>, name: Statement, params: Record<string, unknown>): [string, ...unknown[]] {
-  return bind(DIALECTS[db.provider], SQL[db.provider][name], params);
+  return bind(db.provider === 'sqlite' ? 'question' : 'numbered', SQL[db.provider][name], params);
 }
 
 /** A time as the database's parameter, and as epoch milliseconds for arithmetic. */
