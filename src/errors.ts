@@ -15,8 +15,17 @@ export const badInput = (field: string, message: string) => error('BAD_USER_INPU
 export const conflict = (field: string, message: string) => error('CONFLICT', `${field}: ${message}`, { field });
 
 /** A write broke a unique constraint (Prisma's P2002): someone else created the same thing first. */
+/** A unique constraint refused the write: from Prisma's model API, a raw statement through Prisma, pg or better-sqlite3. */
 export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === 'P2002';
+  const failure = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } } | null;
+  const code = failure?.code;
+  return (
+    code === 'P2002' ||
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    (code === 'P2010' && failure?.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation')
+  );
 }
 
 export function isUserError(value: unknown): value is GraphQLError {

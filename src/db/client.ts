@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
-import { createPostgresSql, createSqliteSql, TransactionGate, type Sql } from './sql.ts';
+import { createPostgresSql, createSqliteSql, prismaRunner, TransactionGate, type RawQueries, type Sql, type SqlRunner } from './sql.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -17,6 +17,8 @@ export interface Database {
   prisma: PrismaClient;
   /** Prepared statements on Prisma's own connection(s), for the hot paths (see sql.ts). */
   sql: Sql;
+  /** The same statements inside one of Prisma's interactive transactions. */
+  sqlIn(tx: RawQueries): SqlRunner;
   provider: Provider;
   url: string;
   /** A description without credentials, for the start-up line. */
@@ -53,11 +55,12 @@ export function redactUrl(databaseUrl: string): string {
 }
 
 type Adapter = Awaited<ReturnType<PrismaBetterSQLite3['connect']>>;
-type Transaction = Awaited<ReturnType<Adapter['startTransaction']>>;
 
 /**
  * The better-sqlite3 adapter, with its one connection handed to us and its transactions taken
  * through our gate (sql.ts), so that Prisma's and ours never interleave on that connection.
+ * Prisma's transactions begin IMMEDIATE, as ours do: a deferred one that reads first and then
+ * writes fails at once (SQLITE_BUSY, no waiting) when another process (the CLI) wrote meanwhile.
  */
 class GatedSqliteAdapter extends PrismaBetterSQLite3 {
   readonly gate = new TransactionGate();
@@ -66,25 +69,30 @@ class GatedSqliteAdapter extends PrismaBetterSQLite3 {
   override async connect(): Promise<Adapter> {
     const adapter = await super.connect();
     const gate = this.gate;
-    this.connection = (adapter as unknown as { client: BetterSqlite3.Database }).client;
-    const startTransaction = adapter.startTransaction.bind(adapter);
-    adapter.startTransaction = async (isolationLevel) => {
+    const connection = (adapter as unknown as { client: BetterSqlite3.Database }).client;
+    this.connection = connection;
+    const begin = connection.prepare('BEGIN IMMEDIATE');
+    const queryRaw = adapter.queryRaw.bind(adapter);
+    const executeRaw = adapter.executeRaw.bind(adapter);
+    adapter.startTransaction = async () => {
       const release = await gate.acquire('prisma');
-      let transaction: Transaction;
       try {
-        transaction = await startTransaction(isolationLevel);
+        begin.run();
       } catch (error) {
         release();
         throw error;
       }
-      const commit = transaction.commit.bind(transaction);
-      const rollback = transaction.rollback.bind(transaction);
-      transaction.commit = () => commit().finally(release);
-      transaction.rollback = () => rollback().finally(release);
-      return transaction;
+      // Prisma sends COMMIT or ROLLBACK itself (usePhantomQuery: false), then calls these.
+      return {
+        provider: adapter.provider,
+        adapterName: adapter.adapterName,
+        options: { usePhantomQuery: false },
+        queryRaw,
+        executeRaw,
+        commit: async () => release(),
+        rollback: async () => release(),
+      };
     };
-    const queryRaw = adapter.queryRaw.bind(adapter);
-    const executeRaw = adapter.executeRaw.bind(adapter);
     adapter.queryRaw = async (query) => {
       await gate.outsideOurTransaction();
       return queryRaw(query);
@@ -111,6 +119,7 @@ async function openSqlite(databaseUrl: string): Promise<Database> {
   return {
     prisma,
     sql: createSqliteSql(adapter.connection, adapter.gate),
+    sqlIn: (tx) => prismaRunner('question', tx),
     provider: 'sqlite',
     url: databaseUrl,
     describe: `SQLite ${file}`,
@@ -121,6 +130,9 @@ async function openSqlite(databaseUrl: string): Promise<Database> {
 
 async function openPostgres(databaseUrl: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+  // An idle connection the server closed (a restart, a terminated backend) is dropped by the pool,
+  // and the next query opens a new one: nothing to do but not crash.
+  pool.on('error', () => {});
   const client = new PostgresPrismaClient({ adapter: new PrismaPg(pool) });
   await client.$connect();
   // The two generated clients expose the same model API; only their nominal types differ.
@@ -128,6 +140,7 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
   return {
     prisma,
     sql: createPostgresSql(pool),
+    sqlIn: (tx) => prismaRunner('numbered', tx),
     provider: 'postgresql',
     url: databaseUrl,
     describe: `PostgreSQL ${redactUrl(databaseUrl)}`,

@@ -5,12 +5,16 @@ import type { Provider } from './client.ts';
 export interface Dialect {
   /** A time parameter as this database stores it. */
   time(ms: number): number | string;
-  sql: Record<'claim' | 'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue', string>;
+  sql: Record<'claim' | 'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
 }
 
 const OPEN = `('PENDING', 'RETRYING')`;
 /** What a settled or cancelled delivery publishes. */
 const RETURNED = ['id', 'organizationId', 'webhookId', 'eventId', 'eventType', 'test', 'createdAt', 'status', 'attemptCount', 'nextAttemptAt', 'lastStatusCode']
+  .map((column) => `"${column}"`)
+  .join(', ');
+/** What the dispatcher needs of a webhook to send to it. */
+const WEBHOOK_COLUMNS = ['id', 'url', 'timeoutMs', 'retryCount', 'enabled', 'deletedAt', 'secret', 'previousSecret', 'previousSecretExpiresAt', 'headers', 'headerMasks', 'updatedAt']
   .map((column) => `"${column}"`)
   .join(', ');
 const RETURNED_PG = RETURNED.split(', ').map((column) => `"d".${column}`).join(', ');
@@ -74,6 +78,7 @@ RETURNING ${RETURNED}`,
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now
 WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}`,
     release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
+    webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
   },
 };
@@ -137,6 +142,7 @@ RETURNING ${RETURNED}`,
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now::timestamptz
 WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}`,
     release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
+    webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
   },
 };

@@ -47,6 +47,23 @@ export interface CompletionOutcome {
   webhooks: WebhookUpdate[];
 }
 
+/** A webhook as the dispatcher reads it; times in epoch milliseconds. */
+export interface WebhookRow {
+  id: string;
+  url: string;
+  timeoutMs: number;
+  retryCount: number;
+  enabled: boolean;
+  deleted: boolean;
+  /** Encrypted, as stored. */
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  headers: string | null;
+  headerMasks: string | null;
+  updatedAt: number;
+}
+
 export interface DeliveryQueue {
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
@@ -60,6 +77,8 @@ export interface DeliveryQueue {
   release(ids: readonly string[]): Promise<void>;
   /** When the earliest unleased open delivery is due (epoch ms), or null when none is open. */
   nextDueAt(): Promise<number | null>;
+  /** The webhooks of claimed deliveries, deleted ones included. */
+  webhooks(ids: readonly string[]): Promise<WebhookRow[]>;
 }
 
 /** PostgreSQL's deadlock and serialization failures: the transaction did nothing and may simply run again. */
@@ -85,6 +104,10 @@ function toMs(value: unknown): number | null {
 
 function nullableNumber(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
+}
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
 }
 
 function identityOf(row: Row): DeliveryIdentity {
@@ -223,6 +246,24 @@ export function createQueue(db: Database): DeliveryQueue {
     async nextDueAt() {
       const [row] = await db.sql.query(sql.nextDue);
       return toMs(row?.due);
+    },
+
+    async webhooks(ids) {
+      const rows = await db.sql.query(sql.webhooks, { ids: JSON.stringify(ids) });
+      return rows.map((row) => ({
+        id: String(row.id),
+        url: String(row.url),
+        timeoutMs: Number(row.timeoutMs),
+        retryCount: Number(row.retryCount),
+        enabled: Boolean(Number(row.enabled)),
+        deleted: row.deletedAt !== null,
+        secret: String(row.secret),
+        previousSecret: nullableString(row.previousSecret),
+        previousSecretExpiresAt: toMs(row.previousSecretExpiresAt),
+        headers: nullableString(row.headers),
+        headerMasks: nullableString(row.headerMasks),
+        updatedAt: toMs(row.updatedAt)!,
+      }));
     },
   };
 }

@@ -17,6 +17,16 @@ export interface SqlRunner {
   query(template: string, params?: Record<string, unknown>): Promise<Row[]>;
 }
 
+/** What runs raw statements in Prisma: the client or an interactive transaction's client. */
+export interface RawQueries {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+/** Our statements inside a Prisma transaction (the paths that are not hot keep Prisma's). */
+export function prismaRunner(placeholders: 'question' | 'numbered', client: RawQueries): SqlRunner {
+  return { query: (template, params = {}) => client.$queryRawUnsafe<Row[]>(...bind(placeholders, template, params)) };
+}
+
 export interface Sql extends SqlRunner {
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;

@@ -8,15 +8,10 @@
 // src/domain/ids.ts), so it reads one range of the (webhookId, id) or (organizationId, id) index.
 import type { Database, Provider } from './client.ts';
 import { DIALECTS } from './queue-sql.ts';
-import { bind } from './sql.ts';
+import { bind, type RawQueries } from './sql.ts';
 
 type Row = Record<string, unknown>;
 type Statement = 'countByBucket' | 'countByBucketOfWebhook' | 'attemptsByHour' | 'durationAtRank' | 'latestFailed';
-
-/** What raw queries need: a Prisma client, or the client of an interactive transaction. */
-export interface RawQueries {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-}
 
 const countByBucket = (sql: { ms: string; byWebhook: boolean; cast: (type: string) => string }) => `
 SELECT ${sql.ms} AS "bucket", "status", COUNT(*)${sql.cast('int')} AS "count"

@@ -5,8 +5,7 @@
 // long work left by another process (an expired lease, another instance) can wait.
 import { setMaxListeners } from 'node:events';
 import type { App } from '../app.ts';
-import type { AttemptRecord, ClaimedDelivery, DeliveryQueue } from '../db/queue.ts';
-import type { Webhook } from '../generated/prisma/client.ts';
+import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '../db/queue.ts';
 import { judge, isSuccess } from './retry-policy.ts';
 import type { Sender } from './sender.ts';
 import { signedHeaders } from './signing.ts';
@@ -73,30 +72,29 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     });
   }
 
-  function toTarget(row: Webhook): Target {
+  function toTarget(row: WebhookRow): Target {
     const secrets = [app.cipher.decrypt(row.secret)];
     if (row.previousSecret) secrets.push(app.cipher.decrypt(row.previousSecret));
     const headers: Array<{ name: string; value: string }> = row.headers ? JSON.parse(app.cipher.decrypt(row.headers)) : [];
     const masks: Array<{ name: string; valueMasked: string }> = row.headerMasks ? JSON.parse(row.headerMasks) : [];
     return {
-      version: row.updatedAt.getTime(),
+      version: row.updatedAt,
       url: row.url,
       timeoutMs: row.timeoutMs,
       retryCount: row.retryCount,
       enabled: row.enabled,
-      deleted: row.deletedAt !== null,
+      deleted: row.deleted,
       secrets,
-      previousSecretExpiresAt: row.previousSecretExpiresAt?.getTime() ?? null,
+      previousSecretExpiresAt: row.previousSecretExpiresAt,
       headers: headers.map((h, i) => ({ name: h.name.toLowerCase(), value: h.value, masked: masks[i]?.valueMasked ?? '…' })),
     };
   }
 
   /** One read per claimed batch; decrypts only webhooks that changed since last seen. */
   async function loadTargets(webhookIds: string[]): Promise<void> {
-    const rows = await app.db.prisma.webhook.findMany({ where: { id: { in: webhookIds } } });
-    for (const row of rows) {
+    for (const row of await queue.webhooks(webhookIds)) {
       const known = targets.get(row.id);
-      if (!known || known.version !== row.updatedAt.getTime()) targets.set(row.id, toTarget(row));
+      if (!known || known.version !== row.updatedAt) targets.set(row.id, toTarget(row));
     }
   }
 

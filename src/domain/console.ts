@@ -215,7 +215,7 @@ export async function retryFailedDeliveries(app: App, actor: Actor, webhookId: s
       for (const delivery of chosen) {
         const event = byId.get(delivery.eventId);
         if (!event) continue;
-        created.push(...(await createDeliveries(tx, app, eventRecordOf(event), [webhook], { test: delivery.test })));
+        created.push(...(await createDeliveries(app.db.sqlIn(tx), app, eventRecordOf(event), [webhook], { test: delivery.test })));
       }
       return { deliveries: created, hasMore: failed.length > MAX_RETRY_FAILED };
     },

@@ -91,7 +91,7 @@ export async function publishEvent(app: App, actor: Actor, input: PublishEventIn
       // The key's 24 h are over: it may name a new event now.
       if (first) await tx.event.update({ where: { id: first.id }, data: { idempotencyKey: null } });
     }
-    return recordEvent(tx, app, {
+    return recordEvent(app.db.sqlIn(tx), app, {
       organizationId: actor.organizationId,
       type,
       teamId: input.teamId ?? null,

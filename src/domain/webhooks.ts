@@ -185,7 +185,7 @@ export async function testWebhook(app: App, actor: Actor, id: string) {
   const { deliveries } = await app.db.prisma.$transaction(async (tx) => {
     const webhook = await findWebhook(tx, actor, id);
     await audit(tx, actor, id, 'tested', []);
-    return recordEventFor(tx, app, {
+    return recordEventFor(app.db.sqlIn(tx), app, {
       spec: {
         organizationId: actor.organizationId,
         type: TEST_EVENT_TYPE,
@@ -211,7 +211,7 @@ export async function redeliver(app: App, actor: Actor, deliveryId: string) {
     if (!original) throw notFound('delivery', deliveryId);
     if (original.webhook.deletedAt) throw conflict('deliveryId', 'the webhook of this delivery was deleted');
     if (!original.webhook.enabled) throw conflict('deliveryId', 'the webhook of this delivery is disabled; enable it first');
-    return createDeliveries(tx, app, eventRecordOf(original.event), [original.webhook], { test: original.test });
+    return createDeliveries(app.db.sqlIn(tx), app, eventRecordOf(original.event), [original.webhook], { test: original.test });
   });
   announceDeliveries(app, deliveries);
   return deliveries[0].deliveryId;
