@@ -5,7 +5,13 @@ import type { Provider } from './client.ts';
 export interface Dialect {
   /** A time parameter as this database stores it. */
   time(ms: number): number | string;
-  sql: Record<'claim' | 'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
+  /**
+   * How a claim runs: one statement (PostgreSQL: one round trip), or candidates read and leased
+   * by two plain statements in one transaction, the per-webhook cap applied in between
+   * (SQLite: a window function costs more there than the two statements together).
+   */
+  claim: { statement: string } | { candidates: string; lease: string };
+  sql: Record<'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
 }
 
 const OPEN = `('PENDING', 'RETRYING')`;
@@ -25,24 +31,20 @@ const RETURNED_PG = RETURNED.split(', ').map((column) => `"d".${column}`).join('
  */
 const sqlite: Dialect = {
   time: (ms) => ms,
-  sql: {
-    claim: `
+  claim: {
+    candidates: `
+SELECT "id", "webhookId" FROM "Delivery"
+WHERE "nextAttemptAt" <= :now AND "status" IN ${OPEN}
+  AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= :now)
+  AND "webhookId" NOT IN (SELECT "value" FROM json_each(:saturated))
+ORDER BY "nextAttemptAt", "id" LIMIT :candidates`,
+    lease: `
 UPDATE "Delivery"
 SET "leaseExpiresAt" = :now + :margin + COALESCE((SELECT "timeoutMs" FROM "Webhook" WHERE "Webhook"."id" = "Delivery"."webhookId"), 30000)
-WHERE "id" IN (
-  SELECT "id" FROM (
-    SELECT "id", "due", ROW_NUMBER() OVER (PARTITION BY "webhookId" ORDER BY "due", "id") AS "rank"
-    FROM (
-      SELECT "id", "webhookId", "nextAttemptAt" AS "due" FROM "Delivery"
-      WHERE "nextAttemptAt" <= :now AND "status" IN ${OPEN}
-        AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= :now)
-        AND "webhookId" NOT IN (SELECT "value" FROM json_each(:saturated))
-      ORDER BY "nextAttemptAt", "id" LIMIT :candidates
-    )
-  )
-  WHERE "rank" <= :perWebhook ORDER BY "due", "id" LIMIT :limit
-)
+WHERE "id" IN (SELECT "value" FROM json_each(:ids))
 RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "test", "createdAt", "attemptCount", "lastStatusCode", "requestHeaders", "requestBody"`,
+  },
+  sql: {
     lockWebhooks: `SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
     updateWebhooks: `
 UPDATE "Webhook" SET
@@ -86,8 +88,8 @@ WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}`,
 /** The same statements; the claim locks its candidates with SKIP LOCKED so instances never wait for or share one. */
 const postgresql: Dialect = {
   time: (ms) => new Date(ms).toISOString(),
-  sql: {
-    claim: `
+  claim: {
+    statement: `
 WITH "candidates" AS (
   SELECT "id", "webhookId", "nextAttemptAt" FROM "Delivery"
   WHERE "nextAttemptAt" <= :now::timestamptz AND "status" IN ${OPEN}
@@ -106,6 +108,8 @@ SET "leaseExpiresAt" = :now::timestamptz + (:margin::int + "w"."timeoutMs") * in
 FROM "chosen", "Webhook" AS "w"
 WHERE "d"."id" = "chosen"."id" AND "w"."id" = "d"."webhookId"
 RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."eventType", "d"."test", "d"."createdAt", "d"."attemptCount", "d"."lastStatusCode", "d"."requestHeaders", "d"."requestBody"`,
+  },
+  sql: {
     lockWebhooks: `
 SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook"
 WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) ORDER BY "id" FOR UPDATE`,

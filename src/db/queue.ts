@@ -1,4 +1,5 @@
-// The delivery queue lives in the Delivery table. A claim leases due deliveries in one statement;
+// The delivery queue lives in the Delivery table. A claim leases due deliveries atomically (one
+// statement on PostgreSQL, one transaction on SQLite);
 // an expired lease (the process died mid-attempt) makes a delivery claimable again, so nothing is
 // lost and only in-flight attempts can be repeated. The claim takes the oldest due work, at most
 // `perWebhook` per webhook and none of the webhooks the caller says are saturated: the same shape
@@ -124,18 +125,46 @@ function identityOf(row: Row): DeliveryIdentity {
 
 const cancelledState = (now: number) => ({ status: 'CANCELLED', nextAttemptAt: null, updatedAt: now });
 
+/** The oldest first, at most `perWebhook` of each webhook and `limit` in all (candidates come oldest first). */
+export function claimable(candidates: readonly Row[], perWebhook: number, limit: number): string[] {
+  const chosen: string[] = [];
+  const counts = new Map<string, number>();
+  for (const row of candidates) {
+    if (chosen.length >= limit) break;
+    const webhookId = String(row.webhookId);
+    const count = counts.get(webhookId) ?? 0;
+    if (count >= perWebhook) continue;
+    counts.set(webhookId, count + 1);
+    chosen.push(String(row.id));
+  }
+  return chosen;
+}
+
 export function createQueue(db: Database): DeliveryQueue {
-  const { sql, time } = DIALECTS[db.provider];
+  const { sql, time, claim } = DIALECTS[db.provider];
+
+  async function lease(request: ClaimRequest): Promise<Row[]> {
+    const params = {
+      now: time(request.now),
+      limit: request.limit,
+      candidates: request.limit * 4,
+      perWebhook: request.perWebhook,
+      saturated: JSON.stringify(request.saturated),
+      margin: request.leaseMarginMs,
+    };
+    if ('statement' in claim) return db.sql.query(claim.statement, params);
+    return db.sql.transaction(async (tx) => {
+      const ids = claimable(await tx.query(claim.candidates, params), request.perWebhook, request.limit);
+      if (ids.length === 0) return [];
+      const order = new Map(ids.map((id, i) => [id, i]));
+      const rows = await tx.query(claim.lease, { ...params, ids: JSON.stringify(ids) });
+      return rows.sort((x, y) => order.get(String(x.id))! - order.get(String(y.id))!);
+    });
+  }
+
   return {
     async claim(request) {
-      const rows = await db.sql.query(sql.claim, {
-        now: time(request.now),
-        limit: request.limit,
-        candidates: request.limit * 4,
-        perWebhook: request.perWebhook,
-        saturated: JSON.stringify(request.saturated),
-        margin: request.leaseMarginMs,
-      });
+      const rows = await lease(request);
       return rows.map((row) => ({
         ...identityOf(row),
         attemptCount: Number(row.attemptCount),

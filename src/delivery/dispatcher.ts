@@ -53,6 +53,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
   let woken = false;
+  /** The last pass had more due work than free slots: finished attempts should wake the loop. */
+  let slotBound = false;
   let flushing: Promise<void> | null = null;
 
   function wake(): void {
@@ -155,6 +157,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       // Every write costs the same few statements whatever its size: while attempts are still
       // finishing, a moment's wait lets one write carry many of them.
       if (inFlight.size > 0 && results.length < MAX_WRITE_BATCH / 4) await new Promise((resolve) => setTimeout(resolve, WRITE_GATHER_MS));
+      let retrying = false;
       while (results.length > 0) {
         const batch = results.splice(0, MAX_WRITE_BATCH);
         try {
@@ -165,13 +168,16 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
             for (const changed of settled.webhooks) app.pubsub.publish('webhook-updated', changed);
           });
           app.observer.recorded(outcome);
+          retrying ||= outcome.deliveries.some((update) => update.status === 'RETRYING');
         } catch (error) {
           // The leases expire and the deliveries are tried again: at least once, never lost.
           log.error({ err: error, deliveries: batch.map((r) => r.delivery.id) }, 'could not record attempts');
         }
       }
       flushing = null;
-      wake();
+      // Freed slots matter only when work was left waiting for them; a retry may fall due before
+      // the loop's next planned look. Otherwise a wake here would only find nothing to claim.
+      if (slotBound || retrying) wake();
     })();
   }
 
@@ -204,6 +210,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         log.error({ err: error }, 'claiming deliveries failed');
       }
       if (!running) break;
+      slotBound = free <= 0 || claimed === free;
       if (woken || (free > 0 && claimed === free)) continue;
       let delay = pollIntervalMs;
       if (free > claimed) {

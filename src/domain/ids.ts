@@ -16,10 +16,19 @@ function base36(value: number, width: number): string {
   return out;
 }
 
+// Random bytes are drawn in blocks: one call per id cost more than the rest of making it.
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let used = 0;
+
 function random(width: number): string {
-  const bytes = randomBytes(width);
+  if (used + width > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    used = 0;
+  }
   let out = '';
-  for (const byte of bytes) out += ALPHABET[byte % 36];
+  for (let i = used; i < used + width; i += 1) out += ALPHABET[pool[i] % 36];
+  used += width;
   return out;
 }
 
