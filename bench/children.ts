@@ -1,10 +1,10 @@
 // Child processes of the benchmark: helpers with an IPC channel (receiver, bare yoga), the service
-// itself (`node --import tsx src/main.ts`), and what /proc says about each (RSS, CPU time).
+// itself (`npm start`'s program, dist/main.mjs), and what /proc says about each (RSS, CPU time).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { cleanEnv, freePort } from '../test/support/processes.ts';
+import { buildBundle, cleanEnv, freePort } from '../test/support/processes.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -198,7 +198,11 @@ export async function startService(options: ServiceOptions): Promise<ServiceChil
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.createWriteStream(options.logFile, { flags: 'a' });
   const spawnedAtUs = monotonicUs();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  // What `npm start` runs: the bundle. Profiled runs go through tsx instead, whose transform
+  // profile-summary.ts maps back to src/ lines (the same code, unbundled).
+  buildBundle();
+  const program = options.cpuProfDir ? ['--import', 'tsx', 'src/main.ts'] : ['dist/main.mjs'];
+  const child = spawn(process.execPath, [...nodeArgs, ...program], {
     cwd: REPO,
     env: {
       ...cleanEnv(),

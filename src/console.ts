@@ -4,9 +4,9 @@
 import fs from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './paths.ts';
 
-export const CONSOLE_DIR = fileURLToPath(new URL('../web/dist/', import.meta.url));
+export const CONSOLE_DIR = path.join(ROOT, 'web/dist') + path.sep;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -4,12 +4,12 @@
 // starting together wait for each other instead of applying a file twice.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { ROOT } from '../paths.ts';
 import { providerOf, sqlitePath, type Provider } from './client.ts';
 
-const PRISMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma');
+const PRISMA_DIR = path.join(ROOT, 'prisma');
 export const MIGRATION_DIRS: Record<Provider, string> = {
   sqlite: path.join(PRISMA_DIR, 'migrations'),
   postgresql: path.join(PRISMA_DIR, 'postgres/migrations'),

@@ -1,11 +1,21 @@
-// The real service as a child process (`node --import tsx src/main.ts`), for crash and
-// multi-instance tests, and the CLI's bootstrap as a child process.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// The real service as a child process (`npm start`'s program: the bundle in dist/, built here
+// once per test process), for crash and multi-instance tests, and the CLI's bootstrap as a child
+// process.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { waitUntil } from './receiver.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
+
+let built = false;
+
+/** dist/main.mjs and dist/cli.mjs from the current src/, as `npm start` builds them. */
+export function buildBundle(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['scripts/build-server.mjs'], { cwd: REPO, stdio: 'inherit' });
+  built = true;
+}
 
 /** This process's environment without anything Hookwarden reads, so each child gets only what a test gives it. */
 export function cleanEnv(): NodeJS.ProcessEnv {
@@ -53,7 +63,8 @@ export async function startChild(env: Record<string, string>): Promise<Child> {
 /** Starts `npm start`'s program with env and returns at once; `ready` says when it answers. */
 export async function spawnChild(env: Record<string, string>): Promise<Child> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  buildBundle();
+  const child = spawn(process.execPath, ['dist/main.mjs'], {
     cwd: REPO,
     env: { ...cleanEnv(), ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,10 +98,11 @@ export async function spawnChild(env: Record<string, string>): Promise<Child> {
 
 /** `npm run cli -- bootstrap` as a child process; resolves to the token it printed. */
 export function bootstrapToken(env: Record<string, string>, org: string, email: string): Promise<string> {
+  buildBundle();
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'bootstrap', '--org', org, '--email', email],
+      ['dist/cli.mjs', 'bootstrap', '--org', org, '--email', email],
       { cwd: REPO, env: { ...cleanEnv(), ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         if (error) return reject(new Error(`bootstrap failed: ${error.message}\n${stderr}`));
