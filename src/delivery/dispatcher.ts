@@ -147,6 +147,9 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         const left = (perWebhookCount.get(delivery.webhookId) ?? 1) - 1;
         if (left === 0) perWebhookCount.delete(delivery.webhookId);
         else perWebhookCount.set(delivery.webhookId, left);
+        // A webhook back under its cap may have due work waiting: its lease is still ours until
+        // the result is written, so claiming now cannot take this delivery again.
+        if (left === perWebhook - 1) wake();
       });
     inFlight.set(delivery.id, { delivery, done });
   }
@@ -210,13 +213,19 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         log.error({ err: error }, 'claiming deliveries failed');
       }
       if (!running) break;
-      slotBound = free <= 0 || claimed === free;
+      // Work may be waiting for slots: all of ours, or those of a webhook at its per-webhook cap.
+      const capped = [...perWebhookCount.values()].some((count) => count >= perWebhook);
+      slotBound = free <= 0 || claimed === free || capped;
       if (woken || (free > 0 && claimed === free)) continue;
       let delay = pollIntervalMs;
       if (free > claimed) {
         try {
           const due = await queue.nextDueAt();
-          if (due !== null) delay = Math.max(0, Math.min(delay, due - Date.now()));
+          const wait = due === null ? Infinity : due - Date.now();
+          // Due work we did not claim belongs to capped webhooks: their finished attempts wake
+          // the loop, so there is nothing to do until then (looking again now would only spin).
+          if (wait > 0) delay = Math.min(delay, wait);
+          else if (!capped) delay = 0;
         } catch (error) {
           log.error({ err: error }, 'reading the next due time failed');
         }
