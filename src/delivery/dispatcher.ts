@@ -39,6 +39,7 @@ export interface Dispatcher {
 
 export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender): Dispatcher {
   const { concurrency, perWebhook, pollIntervalMs, leaseMarginMs } = app.config.dispatch;
+  const refillAt = Math.max(1, Math.floor(concurrency / 4));
   const log = app.log.child({ component: 'dispatcher' });
   const targets = new Map<string, Target>();
   const inFlight = new Map<string, { delivery: ClaimedDelivery; done: Promise<void> }>();
@@ -147,9 +148,11 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         const left = (perWebhookCount.get(delivery.webhookId) ?? 1) - 1;
         if (left === 0) perWebhookCount.delete(delivery.webhookId);
         else perWebhookCount.set(delivery.webhookId, left);
-        // A webhook back under its cap may have due work waiting: its lease is still ours until
-        // the result is written, so claiming now cannot take this delivery again.
-        if (left === perWebhook - 1) wake();
+        // Slots are free again as soon as an attempt ends, not when its result is written: its
+        // lease stays ours until then, so a claim now cannot take this delivery again. Wake for
+        // a webhook back under its cap, or when work waits for slots and a quarter are free
+        // (fewer would make many small claims; the written batch wakes the loop anyway).
+        if (left === perWebhook - 1 || (slotBound && concurrency - inFlight.size >= refillAt)) wake();
       });
     inFlight.set(delivery.id, { delivery, done });
   }
@@ -205,7 +208,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   async function run(): Promise<void> {
     while (running) {
       woken = false;
-      const free = concurrency - inFlight.size - results.length;
+      // Results waiting to be written hold no connection; only a write falling far behind holds claims back.
+      const free = concurrency - inFlight.size - Math.max(0, results.length - MAX_WRITE_BATCH);
       let claimed = 0;
       try {
         if (free > 0) claimed = await claimAndLaunch(free);
