@@ -1,6 +1,6 @@
-// Recording an event: the event row and one PENDING delivery per receiving webhook, written in the
-// caller's transaction, with each body formatted once, here, for that webhook. These run for every
-// event, so they are our own prepared statements (src/db/sql.ts), not Prisma's.
+// Recording an event: the event row and one PENDING delivery per receiving webhook, with each body
+// formatted once, here, for that webhook. These run for every event, so they are our own prepared
+// statements (src/db/sql.ts, src/db/record-sql.ts), not Prisma's.
 import type { App } from '../app.ts';
 import { formatFor, type WebhookFormat } from '../delivery/formats/index.ts';
 import { baseHeaders } from '../delivery/signing.ts';
@@ -8,7 +8,7 @@ import { RECORD_DIALECTS } from '../db/record-sql.ts';
 import type { SqlRunner } from '../db/sql.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
-import { envelopeFor, type EventRecord } from './envelope.ts';
+import { envelopeFor, type EventRecord, type IssueRow } from './envelope.ts';
 import { newIdAt } from './ids.ts';
 import { webhookReceives } from './matching.ts';
 
@@ -37,18 +37,47 @@ export interface WebhookForDelivery {
   headerMasks: string | null;
 }
 
-/** Writes PENDING deliveries of an already recorded event to the given webhooks. */
-export async function createDeliveries(
-  tx: SqlRunner,
-  app: App,
-  event: EventRecord,
-  webhooks: readonly WebhookForDelivery[],
-  options: { test?: boolean } = {},
-): Promise<DeliveryUpdate[]> {
-  if (webhooks.length === 0) return [];
-  const { sql, time, bool } = RECORD_DIALECTS[app.db.provider];
-  const test = options.test ?? false;
-  const rows = webhooks.map((webhook) => {
+type DeliveryRow = { id: string; organizationId: string; webhookId: string; eventId: string; eventType: string; test: boolean; at: Date; headers: string; body: string };
+
+/** What one write stores: any of an issue (createIssue), an event and deliveries. */
+interface Write {
+  issue?: IssueRow;
+  event?: { record: EventRecord; spec: EventSpec };
+  deliveries: readonly DeliveryRow[];
+}
+
+/** One statement on PostgreSQL, one per part on SQLite (record-sql.ts). */
+async function write(tx: SqlRunner, app: App, parts: Write): Promise<void> {
+  const { write: statements, time, bool } = RECORD_DIALECTS[app.db.provider];
+  const issues = parts.issue ? [{ ...parts.issue, createdAt: time(parts.issue.createdAt.getTime()), updatedAt: time(parts.issue.updatedAt.getTime()) }] : [];
+  const events = parts.event
+    ? [
+        {
+          id: parts.event.record.id,
+          organizationId: parts.event.spec.organizationId,
+          type: parts.event.spec.type,
+          teamId: parts.event.spec.teamId,
+          severity: parts.event.spec.severity,
+          data: JSON.stringify(parts.event.spec.data),
+          metadata: parts.event.spec.metadata ? JSON.stringify(parts.event.spec.metadata) : null,
+          idempotencyKey: parts.event.spec.idempotencyKey ?? null,
+          createdAt: time(parts.event.record.createdAt.getTime()),
+        },
+      ]
+    : [];
+  const deliveries = parts.deliveries.map((row) => ({ ...row, test: bool(row.test), at: time(row.at.getTime()) }));
+  if ('statement' in statements) {
+    await tx.query(statements.statement, { issues: JSON.stringify(issues), events: JSON.stringify(events), deliveries: JSON.stringify(deliveries) });
+    return;
+  }
+  if (issues.length) await tx.query(statements.issues, { issues: JSON.stringify(issues) });
+  if (events.length) await tx.query(statements.events, { events: JSON.stringify(events) });
+  if (deliveries.length) await tx.query(statements.deliveries, { deliveries: JSON.stringify(deliveries) });
+}
+
+/** A PENDING delivery of the event to each webhook, its body formatted once, here, for that webhook. */
+function deliveryRows(app: App, event: EventRecord, webhooks: readonly WebhookForDelivery[], test: boolean): DeliveryRow[] {
+  return webhooks.map((webhook) => {
     const { body, contentType } = formatFor(webhook.format as WebhookFormat)(envelopeFor(event, webhook.id), app.format);
     const masks: Array<{ name: string; valueMasked: string }> = webhook.headerMasks ? JSON.parse(webhook.headerMasks) : [];
     const headers = baseHeaders({
@@ -58,21 +87,31 @@ export async function createDeliveries(
       custom: masks.map((mask) => ({ name: mask.name, value: mask.valueMasked })),
     });
     const { id, at } = newIdAt('dlv');
-    return { id, webhookId: webhook.id, at, headers: JSON.stringify(headers), body };
+    return { id, organizationId: event.organizationId, webhookId: webhook.id, eventId: event.id, eventType: event.type, test, at, headers: JSON.stringify(headers), body };
   });
-  await tx.query(sql.insertDeliveries, {
-    organizationId: event.organizationId,
-    eventId: event.id,
-    eventType: event.type,
-    test: bool(test),
-    rows: JSON.stringify(rows.map((row) => ({ ...row, at: time(row.at.getTime()) }))),
-  });
+}
+
+function announced(rows: readonly DeliveryRow[]): DeliveryUpdate[] {
   return rows.map((row) =>
     deliveryUpdate(
-      { id: row.id, organizationId: event.organizationId, webhookId: row.webhookId, eventId: event.id, eventType: event.type, test, createdAt: row.at },
+      { ...row, createdAt: row.at },
       { status: 'PENDING', attemptCount: 0, nextAttemptAt: row.at, lastStatusCode: null, updatedAt: row.at },
     ),
   );
+}
+
+/** Writes PENDING deliveries of an already recorded event to the given webhooks. */
+export async function createDeliveries(
+  tx: SqlRunner,
+  app: App,
+  event: EventRecord,
+  webhooks: readonly WebhookForDelivery[],
+  options: { test?: boolean } = {},
+): Promise<DeliveryUpdate[]> {
+  if (webhooks.length === 0) return [];
+  const deliveries = deliveryRows(app, event, webhooks, options.test ?? false);
+  await write(tx, app, { deliveries });
+  return announced(deliveries);
 }
 
 function eventRecord(spec: EventSpec): EventRecord {
@@ -80,25 +119,8 @@ function eventRecord(spec: EventSpec): EventRecord {
   return { id, type: spec.type, organizationId: spec.organizationId, teamId: spec.teamId, createdAt: at, data: spec.data, metadata: spec.metadata ?? null };
 }
 
-async function insertEvent(tx: SqlRunner, app: App, spec: EventSpec): Promise<EventRecord> {
-  const { sql, time } = RECORD_DIALECTS[app.db.provider];
-  const event = eventRecord(spec);
-  await tx.query(sql.insertEvent, {
-    id: event.id,
-    organizationId: spec.organizationId,
-    type: spec.type,
-    teamId: spec.teamId,
-    severity: spec.severity,
-    data: JSON.stringify(spec.data),
-    metadata: spec.metadata ? JSON.stringify(spec.metadata) : null,
-    idempotencyKey: spec.idempotencyKey ?? null,
-    createdAt: time(event.createdAt.getTime()),
-  });
-  return event;
-}
-
 async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Promise<WebhookForDelivery[]> {
-  const candidates = await tx.query(RECORD_DIALECTS[app.db.provider].sql.receivingCandidates, { organizationId: spec.organizationId });
+  const candidates = await tx.query(RECORD_DIALECTS[app.db.provider].receivingCandidates, { organizationId: spec.organizationId });
   const facts = { type: spec.type, teamId: spec.teamId, severity: spec.severity };
   const receiving: WebhookForDelivery[] = [];
   for (const row of candidates) {
@@ -116,12 +138,17 @@ async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Prom
 }
 
 /**
- * Records the event and a delivery to every enabled webhook of the organization that receives it.
- * `tx` is one of our transactions (db.sql) or Prisma's (db.sqlIn(tx)).
+ * Records the event and a delivery to every enabled webhook of the organization that receives it,
+ * and the issue it is about when that is new (createIssue). `tx` is one of our transactions
+ * (db.sql), Prisma's (db.sqlIn(tx)), or on PostgreSQL db.sql itself: the webhooks are read first
+ * and everything is written by one statement, which is atomic on its own.
  */
-export async function recordEvent(tx: SqlRunner, app: App, spec: EventSpec): Promise<RecordedEvent> {
-  const event = await insertEvent(tx, app, spec);
-  return { event, deliveries: await createDeliveries(tx, app, event, await receivingWebhooks(tx, app, spec)) };
+export async function recordEvent(tx: SqlRunner, app: App, spec: EventSpec, extra: { issue?: IssueRow } = {}): Promise<RecordedEvent> {
+  const webhooks = await receivingWebhooks(tx, app, spec);
+  const event = eventRecord(spec);
+  const deliveries = deliveryRows(app, event, webhooks, false);
+  await write(tx, app, { issue: extra.issue, event: { record: event, spec }, deliveries });
+  return { event, deliveries: announced(deliveries) };
 }
 
 /** Records the event and a delivery to exactly these webhooks, whatever their filters (webhook.test). */
@@ -130,8 +157,10 @@ export async function recordEventFor(
   app: App,
   { spec, webhooks, test }: { spec: EventSpec; webhooks: readonly WebhookForDelivery[]; test?: boolean },
 ): Promise<RecordedEvent> {
-  const event = await insertEvent(tx, app, spec);
-  return { event, deliveries: await createDeliveries(tx, app, event, webhooks, { test }) };
+  const event = eventRecord(spec);
+  const deliveries = deliveryRows(app, event, webhooks, test ?? false);
+  await write(tx, app, { event: { record: event, spec }, deliveries });
+  return { event, deliveries: announced(deliveries) };
 }
 
 /** After the transaction that recorded deliveries has committed: tell subscribers and the dispatcher. */
