@@ -42,7 +42,8 @@ ORDER BY "nextAttemptAt", "id" LIMIT :candidates`,
 UPDATE "Delivery"
 SET "leaseExpiresAt" = :now + :margin + COALESCE((SELECT "timeoutMs" FROM "Webhook" WHERE "Webhook"."id" = "Delivery"."webhookId"), 30000)
 WHERE "id" IN (SELECT "value" FROM json_each(:ids))
-RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "test", "createdAt", "attemptCount", "lastStatusCode", "requestHeaders", "requestBody"`,
+RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "test", "createdAt", "attemptCount", "lastStatusCode", "requestHeaders", "requestBody",
+  (SELECT "updatedAt" FROM "Webhook" WHERE "Webhook"."id" = "Delivery"."webhookId") AS "webhookVersion"`,
   },
   sql: {
     lockWebhooks: `SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
@@ -107,7 +108,8 @@ UPDATE "Delivery" AS "d"
 SET "leaseExpiresAt" = :now::timestamptz + (:margin::int + "w"."timeoutMs") * interval '1 millisecond'
 FROM "chosen", "Webhook" AS "w"
 WHERE "d"."id" = "chosen"."id" AND "w"."id" = "d"."webhookId"
-RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."eventType", "d"."test", "d"."createdAt", "d"."attemptCount", "d"."lastStatusCode", "d"."requestHeaders", "d"."requestBody"`,
+RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."eventType", "d"."test", "d"."createdAt", "d"."attemptCount", "d"."lastStatusCode", "d"."requestHeaders", "d"."requestBody",
+  "w"."updatedAt" AS "webhookVersion"`,
   },
   sql: {
     lockWebhooks: `

@@ -13,6 +13,8 @@ import { settleBatch } from '../delivery/settle.ts';
 import { newIdAt } from '../domain/ids.ts';
 
 export interface ClaimedDelivery extends DeliveryIdentity {
+  /** The webhook's updatedAt (epoch ms) when claimed: a dispatcher re-reads only webhooks that changed. */
+  webhookVersion: number | null;
   attemptCount: number;
   lastStatusCode: number | null;
   requestHeaders: string;
@@ -167,6 +169,7 @@ export function createQueue(db: Database): DeliveryQueue {
       const rows = await lease(request);
       return rows.map((row) => ({
         ...identityOf(row),
+        webhookVersion: toMs(row.webhookVersion),
         attemptCount: Number(row.attemptCount),
         lastStatusCode: nullableNumber(row.lastStatusCode),
         requestHeaders: String(row.requestHeaders),

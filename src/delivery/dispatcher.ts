@@ -45,6 +45,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   const inFlight = new Map<string, { delivery: ClaimedDelivery; done: Promise<void> }>();
   const perWebhookCount = new Map<string, number>();
   const results: AttemptRecord[] = [];
+  /** Results in the write under way. */
+  let writing = 0;
   /** Attempts cut short by shutdown: their leases are given back, no attempt is recorded. */
   const abandoned: string[] = [];
   const shutdown = new AbortController();
@@ -93,9 +95,11 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     };
   }
 
-  /** One read per claimed batch; decrypts only webhooks that changed since last seen. */
-  async function loadTargets(webhookIds: string[]): Promise<void> {
-    for (const row of await queue.webhooks(webhookIds)) {
+  /** Reads (and decrypts) only webhooks not seen yet or changed since: the claim says each one's version. */
+  async function loadTargets(claimed: readonly ClaimedDelivery[]): Promise<void> {
+    const stale = claimed.filter((d) => targets.get(d.webhookId)?.version !== d.webhookVersion).map((d) => d.webhookId);
+    if (stale.length === 0) return;
+    for (const row of await queue.webhooks([...new Set(stale)])) {
       const known = targets.get(row.id);
       if (!known || known.version !== row.updatedAt) targets.set(row.id, toTarget(row));
     }
@@ -148,10 +152,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         const left = (perWebhookCount.get(delivery.webhookId) ?? 1) - 1;
         if (left === 0) perWebhookCount.delete(delivery.webhookId);
         else perWebhookCount.set(delivery.webhookId, left);
-        // Slots are free again as soon as an attempt ends, not when its result is written: its
-        // lease stays ours until then, so a claim now cannot take this delivery again. Wake for
-        // a webhook back under its cap, or when work waits for slots and a quarter are free
-        // (fewer would make many small claims; the written batch wakes the loop anyway).
+        // Wake for a webhook back under its cap, or when work waits for slots and a quarter are
+        // free (fewer would make many small claims; the written batch wakes the loop anyway).
         if (left === perWebhook - 1 || (slotBound && concurrency - inFlight.size >= refillAt)) wake();
       });
     inFlight.set(delivery.id, { delivery, done });
@@ -166,6 +168,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       let retrying = false;
       while (results.length > 0) {
         const batch = results.splice(0, MAX_WRITE_BATCH);
+        writing = batch.length;
         try {
           // Published just before the commit: if the commit fails, the attempt is made again and
           // published again, so a subscriber may see an update twice but never misses a final one.
@@ -178,6 +181,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         } catch (error) {
           // The leases expire and the deliveries are tried again: at least once, never lost.
           log.error({ err: error, deliveries: batch.map((r) => r.delivery.id) }, 'could not record attempts');
+        } finally {
+          writing = 0;
         }
       }
       flushing = null;
@@ -191,7 +196,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     const saturated = [...perWebhookCount].filter(([, count]) => count >= perWebhook).map(([id]) => id);
     const claimed = await queue.claim({ now: Date.now(), limit: free, perWebhook, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
-    await loadTargets([...new Set(claimed.map((d) => d.webhookId))]);
+    await loadTargets(claimed);
     const unsendable: ClaimedDelivery[] = [];
     for (const delivery of claimed) {
       // Its lease ran out while its attempt is still in flight here: the new lease is ours, the attempt goes on.
@@ -208,8 +213,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   async function run(): Promise<void> {
     while (running) {
       woken = false;
-      // Results waiting to be written hold no connection; only a write falling far behind holds claims back.
-      const free = concurrency - inFlight.size - Math.max(0, results.length - MAX_WRITE_BATCH);
+      // A finished attempt frees its slot before its result is written (its lease stays ours until
+      // then, so no claim takes it again), as long as unwritten results stay within another
+      // `concurrency`: a killed process has then sent at most twice that without recording it.
+      const free = concurrency - inFlight.size - Math.max(0, results.length + writing - concurrency);
       let claimed = 0;
       try {
         if (free > 0) claimed = await claimAndLaunch(free);
