@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { buildBundle, cleanEnv, freePort } from '../test/support/processes.ts';
+import { buildBundle, cleanEnv, freePort, SERVICE_NODE_FLAGS } from '../test/support/processes.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -202,7 +202,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceChil
   // profile-summary.ts maps back to src/ lines (the same code, unbundled).
   buildBundle();
   const program = options.cpuProfDir ? ['--import', 'tsx', 'src/main.ts'] : ['dist/main.mjs'];
-  const child = spawn(process.execPath, [...nodeArgs, ...program], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, ...program], {
     cwd: REPO,
     env: {
       ...cleanEnv(),
