@@ -599,7 +599,7 @@ export async function runFanout(
   const created = performance.now();
   const urls = Array.from({ length: sizes.webhooks }, (_, k) => `http://127.0.0.1:${receiver.port}/fan/${k}`);
   say(`${label}: creating ${sizes.webhooks.toLocaleString('en-US')} webhooks`);
-  const webhookIds = await createWebhooks(api, urls);
+  await createWebhooks(api, urls);
   const createWebhooksMs = round(performance.now() - created, 0)!;
   const runs: FanoutRun[] = [];
   try {

@@ -516,7 +516,6 @@ function buildTable(results: BenchResults): string[][] {
   const rows: string[][] = [['phase', 'measure', 'target', ...dbs.map((d) => (d === 'sqlite' ? 'SQLite' : 'PostgreSQL'))]];
   const row = (phase: string, measure: string, target: string, cell: (db: DatabaseResults) => string) =>
     rows.push([phase, measure, target, ...dbs.map((d) => cell(results.databases[d]!))]);
-  const base = results.baselinePerSecond;
   if (results.baseline) {
     const b = results.baseline;
     const end = results.baselineEnd ? ` (end: ${fmtInt(results.baselineEnd.perSecond)})` : '';

@@ -3,7 +3,7 @@
 // real receivers on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, waitUntil, type Receiver } from '../support/receiver.ts';
-import { createIssue, createWebhook, deliveriesOf, newOrg, type Admin } from '../support/ops.ts';
+import { createIssue, createWebhook, deliveriesOf, newOrg } from '../support/ops.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 let hw: TestService;
