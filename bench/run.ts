@@ -207,6 +207,18 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
   const cleanups: Array<() => Promise<void>> = [];
   let receiver: Helper | null = null;
   let yoga: Helper | null = null;
+  // The temporary work folder (logs, profiles) goes at the end; with --cpu-prof only after the
+  // profiles in it are summarized.
+  const removeWork = () => {
+    if (options.keep) return;
+    fs.rmSync(options.out ? workDir : outDir, { recursive: true, force: true });
+    try {
+      fs.rmdirSync(path.dirname(workDir));
+    } catch {
+      // other runs' folders are there
+    }
+  };
+  let measured = false;
   say(`Hookwarden bench ${runId}: phases ${options.phases.join(', ')}; databases ${options.databases.join(', ')}${options.quick ? '; quick' : ''}${options.cpuProf ? '; --cpu-prof' : ''}`);
   try {
     receiver = await startHelper('receiver-child.ts');
@@ -228,19 +240,13 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
       results.baselineEnd = await runBaseline(receiver, sizes.baseline, say);
       say(`baseline again: ${fmtInt(results.baselineEnd.perSecond)} requests/s`);
     }
+    measured = true;
   } finally {
     await yoga?.stop().catch(() => {});
     await receiver?.stop().catch(() => {});
     killAll();
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => say(`cleanup failed: ${error}`));
-    if (!options.keep) {
-      fs.rmSync(options.out ? workDir : outDir, { recursive: true, force: true });
-      try {
-        fs.rmdirSync(path.dirname(workDir));
-      } catch {
-        // other runs' folders are there
-      }
-    }
+    if (!options.cpuProf || !measured) removeWork();
   }
   finalize(results);
   write('');
@@ -270,6 +276,17 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
     if (db.error) write(`${database}: FAILED: ${db.error}`);
   }
   if (options.cpuProf) {
+    try {
+      summarizeProfiles();
+    } finally {
+      removeWork();
+    }
+  }
+  save(true);
+  write(`\nresults: ${results.file ?? '(not written)'}`);
+  return results;
+
+  function summarizeProfiles(): void {
     results.profileSummaries = {};
     for (const [database, db] of Object.entries(results.databases)) {
       for (const [phase, value] of Object.entries(db.phases)) {
@@ -284,9 +301,6 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
       }
     }
   }
-  save(true);
-  write(`\nresults: ${results.file ?? '(not written)'}`);
-  return results;
 
   /** Writes the JSON (also after each database, so that a run cut short keeps what it measured). */
   function save(complete: boolean): void {
