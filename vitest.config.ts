@@ -8,6 +8,7 @@ const DATABASE_TESTS = [
   'test/delivery/formats-e2e.test.ts',
   'test/web/console-api.test.ts',
   'test/ops/**/*.test.ts',
+  'test/db/**/*.test.ts',
 ];
 
 export default defineConfig({

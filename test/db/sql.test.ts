@@ -1,0 +1,80 @@
+// Our own statements beside Prisma's (src/db/sql.ts). On SQLite both share one connection, so the
+// gate must keep each side's transaction from swallowing the other's statements: a statement that
+// ran inside the other transaction would see (and on rollback lose) its uncommitted rows. Each test
+// rolls a transaction back while the other side reads, so a broken gate shows up as a phantom row.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { compile } from '../../src/db/sql.ts';
+import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
+
+describe('compile', () => {
+  it('binds :names positionally for SQLite and by number for PostgreSQL, leaving ::casts alone', () => {
+    const template = 'SELECT :a::int, :b, :a WHERE x = :b';
+    expect(compile(template, 'question')).toEqual({ text: 'SELECT ?::int, ?, ? WHERE x = ?', names: ['a', 'b', 'a', 'b'] });
+    expect(compile(template, 'numbered')).toEqual({ text: 'SELECT $1::int, $2, $1 WHERE x = $2', names: ['a', 'b'] });
+  });
+});
+
+describe('our statements and Prisma transactions', () => {
+  const dir = tempDir('hookwarden-sql-');
+  let database: TestDatabase;
+  let db: Database;
+  const orgs = async (name: string) => Number((await db.sql.query(`SELECT COUNT(*) AS "n" FROM "Organization" WHERE "name" = :name`, { name }))[0].n);
+  const insertOrg = `INSERT INTO "Organization" ("id", "name", "createdAt") VALUES (:id, :id, :at)`;
+  const now = () => (db.provider === 'sqlite' ? Date.now() : new Date().toISOString());
+  const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  beforeAll(async () => {
+    database = await createTestDatabase(dir);
+    await migrate(database.env.DATABASE_URL);
+    db = await openDatabase(database.env.DATABASE_URL);
+    // Prisma's first query compiles its engine: warm, its statements reach the connection at once.
+    await db.prisma.organization.findMany({ where: { name: 'warm-up' } });
+  });
+
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a statement of ours sent during a Prisma transaction that rolls back does not see its row", async () => {
+    let seen: Promise<number> | null = null;
+    const rolledBack = db.prisma.$transaction(async (tx) => {
+      await tx.organization.create({ data: { id: 'org_phantom1', name: 'org_phantom1' } });
+      seen = orgs('org_phantom1');
+      await later(100);
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect(await seen!).toBe(0);
+    expect(await orgs('org_phantom1')).toBe(0);
+  });
+
+  it('a Prisma read sent during one of our transactions that rolls back does not see its row', async () => {
+    let seen: Promise<unknown[]> | null = null;
+    const rolledBack = db.sql.transaction(async (tx) => {
+      await tx.query(insertOrg, { id: 'org_phantom2', at: now() });
+      // A Prisma query starts when it is awaited or then'd.
+      seen = db.prisma.organization.findMany({ where: { name: 'org_phantom2' } }).then((rows) => rows);
+      await later(100);
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect(await seen!).toEqual([]);
+    expect(await orgs('org_phantom2')).toBe(0);
+  });
+
+  it('a Prisma transaction started during one of ours writes only its own rows, and both commit', async () => {
+    let prismaTx: Promise<unknown> | null = null;
+    await db.sql.transaction(async (tx) => {
+      await tx.query(insertOrg, { id: 'org_ours', at: now() });
+      prismaTx = db.prisma.$transaction((ptx) => ptx.organization.create({ data: { id: 'org_theirs', name: 'org_theirs' } })).then((row) => row);
+      await later(100);
+    });
+    await prismaTx;
+    expect([await orgs('org_ours'), await orgs('org_theirs')]).toEqual([1, 1]);
+  });
+});
