@@ -6,11 +6,16 @@ export interface Dialect {
   /** A time parameter as this database stores it. */
   time(ms: number): number | string;
   /**
-   * How a claim runs: one statement (PostgreSQL: one round trip), or candidates read and leased
-   * by two plain statements in one transaction, the per-webhook cap applied in between
-   * (SQLite: a window function costs more there than the two statements together).
+   * How a claim runs. First the oldest due work, from a bounded window of the queue in due order
+   * (never a scan of a saturated webhook's backlog); then, only when that window was taken up by
+   * saturated or capped webhooks, the others' oldest due work, webhook by webhook through the
+   * (webhookId, nextAttemptAt, id) index. PostgreSQL: one statement each (one round trip).
+   * SQLite: plain statements in one transaction, the caps applied in between (a window function
+   * costs more there than the statements together).
    */
-  claim: { statement: string } | { candidates: string; lease: string };
+  claim:
+    | { window: string; others: string }
+    | { candidates: string; heads: string; ofWebhook: string; lease: string };
   sql: Record<'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
 }
 
@@ -25,19 +30,34 @@ const WEBHOOK_COLUMNS = ['id', 'url', 'timeoutMs', 'retryCount', 'enabled', 'del
   .join(', ');
 const RETURNED_PG = RETURNED.split(', ').map((column) => `"d".${column}`).join(', ');
 
+/** Not leased, or its lease ran out. */
+const FREE = (column: string) => `(${column} IS NULL OR ${column} <= :now)`;
+const FREE_PG = (column: string) => `(${column} IS NULL OR ${column} <= :now::timestamptz)`;
+
 /**
- * Claiming: the oldest due, unleased deliveries not of a saturated webhook (a bounded candidate
- * set), at most :perWebhook of each webhook, leased for that webhook's timeout plus :margin.
+ * Claiming: the oldest due, unleased deliveries not of a saturated webhook, at most :perWebhook
+ * of each webhook, leased for that webhook's timeout plus :margin.
  */
 const sqlite: Dialect = {
   time: (ms) => ms,
   claim: {
     candidates: `
 SELECT "id", "webhookId" FROM "Delivery"
-WHERE "nextAttemptAt" <= :now AND "status" IN ${OPEN}
-  AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= :now)
-  AND "webhookId" NOT IN (SELECT "value" FROM json_each(:saturated))
+WHERE "nextAttemptAt" <= :now AND "status" IN ${OPEN} AND ${FREE('"leaseExpiresAt"')}
 ORDER BY "nextAttemptAt", "id" LIMIT :candidates`,
+    heads: `
+SELECT "id" FROM (
+  SELECT "w"."id", (
+    SELECT "d"."nextAttemptAt" FROM "Delivery" AS "d"
+    WHERE "d"."webhookId" = "w"."id" AND "d"."nextAttemptAt" <= :now AND "d"."status" IN ${OPEN} AND ${FREE('"d"."leaseExpiresAt"')}
+    ORDER BY "d"."nextAttemptAt", "d"."id" LIMIT 1
+  ) AS "due"
+  FROM "Webhook" AS "w" WHERE "w"."id" NOT IN (SELECT "value" FROM json_each(:exclude))
+) WHERE "due" IS NOT NULL ORDER BY "due", "id" LIMIT :limit`,
+    ofWebhook: `
+SELECT "id", "webhookId" FROM "Delivery"
+WHERE "webhookId" = :webhookId AND "nextAttemptAt" <= :now AND "status" IN ${OPEN} AND ${FREE('"leaseExpiresAt"')}
+ORDER BY "nextAttemptAt", "id" LIMIT :perWebhook`,
     lease: `
 UPDATE "Delivery"
 SET "leaseExpiresAt" = :now + :margin + COALESCE((SELECT "timeoutMs" FROM "Webhook" WHERE "Webhook"."id" = "Delivery"."webhookId"), 30000)
@@ -86,30 +106,53 @@ WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}`,
   },
 };
 
-/** The same statements; the claim locks its candidates with SKIP LOCKED so instances never wait for or share one. */
-const postgresql: Dialect = {
-  time: (ms) => new Date(ms).toISOString(),
-  claim: {
-    statement: `
-WITH "candidates" AS (
-  SELECT "id", "webhookId", "nextAttemptAt" FROM "Delivery"
-  WHERE "nextAttemptAt" <= :now::timestamptz AND "status" IN ${OPEN}
-    AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= :now::timestamptz)
-    AND "webhookId" NOT IN (SELECT jsonb_array_elements_text(:saturated::jsonb))
-  ORDER BY "nextAttemptAt", "id" LIMIT :candidates::int
-  FOR UPDATE SKIP LOCKED
-), "chosen" AS (
-  SELECT "id" FROM (
-    SELECT "id", "nextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "webhookId" ORDER BY "nextAttemptAt", "id") AS "rank" FROM "candidates"
-  ) AS "ranked"
-  WHERE "rank" <= :perWebhook::int ORDER BY "nextAttemptAt", "id" LIMIT :limit::int
-)
-UPDATE "Delivery" AS "d"
+/** Leases the "chosen" deliveries for their webhook's timeout plus :margin. */
+const PG_LEASE = `UPDATE "Delivery" AS "d"
 SET "leaseExpiresAt" = :now::timestamptz + (:margin::int + "w"."timeoutMs") * interval '1 millisecond'
 FROM "chosen", "Webhook" AS "w"
 WHERE "d"."id" = "chosen"."id" AND "w"."id" = "d"."webhookId"
 RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."eventType", "d"."test", "d"."createdAt", "d"."attemptCount", "d"."lastStatusCode", "d"."requestHeaders", "d"."requestBody",
-  "w"."updatedAt" AS "webhookVersion"`,
+  "w"."updatedAt" AS "webhookVersion"`;
+
+/** The same statements; the claim locks its candidates with SKIP LOCKED so instances never wait for or share one. */
+const postgresql: Dialect = {
+  time: (ms) => new Date(ms).toISOString(),
+  claim: {
+    window: `
+WITH "candidates" AS (
+  SELECT "id", "webhookId", "nextAttemptAt" FROM "Delivery"
+  WHERE "nextAttemptAt" <= :now::timestamptz AND "status" IN ${OPEN} AND ${FREE_PG('"leaseExpiresAt"')}
+  ORDER BY "nextAttemptAt", "id" LIMIT :candidates::int
+  FOR UPDATE SKIP LOCKED
+), "chosen" AS (
+  SELECT "id" FROM (
+    SELECT "id", "webhookId", "nextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "webhookId" ORDER BY "nextAttemptAt", "id") AS "rank" FROM "candidates"
+  ) AS "ranked"
+  WHERE "rank" <= :perWebhook::int AND "webhookId" NOT IN (SELECT jsonb_array_elements_text(:saturated::jsonb))
+  ORDER BY "nextAttemptAt", "id" LIMIT :limit::int
+)
+${PG_LEASE}`,
+    others: `
+WITH "heads" AS (
+  SELECT "w"."id", "h"."due" FROM "Webhook" AS "w"
+  CROSS JOIN LATERAL (
+    SELECT "d"."nextAttemptAt" AS "due" FROM "Delivery" AS "d"
+    WHERE "d"."webhookId" = "w"."id" AND "d"."nextAttemptAt" <= :now::timestamptz AND "d"."status" IN ${OPEN} AND ${FREE_PG('"d"."leaseExpiresAt"')}
+    ORDER BY "d"."nextAttemptAt", "d"."id" LIMIT 1
+  ) AS "h"
+  WHERE "w"."id" NOT IN (SELECT jsonb_array_elements_text(:exclude::jsonb))
+  ORDER BY "h"."due", "w"."id" LIMIT :limit::int
+), "chosen" AS (
+  SELECT "c"."id" FROM "heads"
+  CROSS JOIN LATERAL (
+    SELECT "d"."id", "d"."nextAttemptAt" FROM "Delivery" AS "d"
+    WHERE "d"."webhookId" = "heads"."id" AND "d"."nextAttemptAt" <= :now::timestamptz AND "d"."status" IN ${OPEN} AND ${FREE_PG('"d"."leaseExpiresAt"')}
+    ORDER BY "d"."nextAttemptAt", "d"."id" LIMIT :perWebhook::int
+    FOR UPDATE SKIP LOCKED
+  ) AS "c"
+  ORDER BY "c"."nextAttemptAt", "c"."id" LIMIT :limit::int
+)
+${PG_LEASE}`,
   },
   sql: {
     lockWebhooks: `

@@ -145,6 +145,11 @@ export function claimable(candidates: readonly Row[], perWebhook: number, limit:
 export function createQueue(db: Database): DeliveryQueue {
   const { sql, time, claim } = DIALECTS[db.provider];
 
+  /** Webhooks the second step leaves out: the saturated ones, and those the first step served (their caps hold). */
+  function served(rows: readonly Row[], request: ClaimRequest): string[] {
+    return [...new Set([...request.saturated, ...rows.map((row) => String(row.webhookId))])];
+  }
+
   async function lease(request: ClaimRequest): Promise<Row[]> {
     const params = {
       now: time(request.now),
@@ -154,9 +159,30 @@ export function createQueue(db: Database): DeliveryQueue {
       saturated: JSON.stringify(request.saturated),
       margin: request.leaseMarginMs,
     };
-    if ('statement' in claim) return db.sql.query(claim.statement, params);
+    if ('window' in claim) {
+      const first = await db.sql.query(claim.window, params);
+      // Short of the limit with nothing saturated: no more work is due, or a webhook reached its
+      // cap in this claim; saturated by the next claim, it is looked past then.
+      if (first.length >= request.limit || request.saturated.length === 0) return first;
+      const exclude = served(first, request);
+      const others = await db.sql.query(claim.others, { ...params, limit: request.limit - first.length, exclude: JSON.stringify(exclude) });
+      return [...first, ...others];
+    }
     return db.sql.transaction(async (tx) => {
-      const ids = claimable(await tx.query(claim.candidates, params), request.perWebhook, request.limit);
+      const window = await tx.query(claim.candidates, params);
+      const saturated = new Set(request.saturated);
+      let ids = claimable(window.filter((row) => !saturated.has(String(row.webhookId))), request.perWebhook, request.limit);
+      // The window was taken up by webhooks that may not have more: look past it, webhook by webhook.
+      if (ids.length < request.limit && window.length === params.candidates) {
+        const chosen = new Set(ids);
+        const exclude = served(window.filter((row) => chosen.has(String(row.id))), request);
+        const heads = await tx.query(claim.heads, { ...params, limit: request.limit - ids.length, exclude: JSON.stringify(exclude) });
+        for (const head of heads) {
+          const rows = await tx.query(claim.ofWebhook, { ...params, webhookId: String(head.id) });
+          ids.push(...rows.map((row) => String(row.id)));
+        }
+        ids = ids.slice(0, request.limit);
+      }
       if (ids.length === 0) return [];
       const order = new Map(ids.map((id, i) => [id, i]));
       const rows = await tx.query(claim.lease, { ...params, ids: JSON.stringify(ids) });
