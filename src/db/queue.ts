@@ -1,9 +1,10 @@
-// The delivery queue lives in the Delivery table. A claim leases due deliveries atomically (one
-// statement on PostgreSQL, one transaction on SQLite);
-// an expired lease (the process died mid-attempt) makes a delivery claimable again, so nothing is
-// lost and only in-flight attempts can be repeated. The claim takes the oldest due work, at most
-// `perWebhook` per webhook and none of the webhooks the caller says are saturated: the same shape
-// would give "one in flight per webhook, oldest first" by passing 1 and every busy webhook.
+// The delivery queue lives in the Delivery table. A claim leases due deliveries (each step one
+// statement on PostgreSQL, the whole claim one transaction on SQLite; queue-sql.ts says how); an
+// expired lease (the process died mid-attempt) makes a delivery claimable again, so nothing is
+// lost and only attempts in flight or not yet recorded can be repeated. The claim takes the oldest
+// due work, at most `perWebhook` per webhook and none of the webhooks the caller says are
+// saturated: the same shape would give "one in flight per webhook, oldest first" by passing 1 and
+// every busy webhook.
 import type { Database } from './client.ts';
 import { DIALECTS } from './queue-sql.ts';
 import type { Row } from './sql.ts';
