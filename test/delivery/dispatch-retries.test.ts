@@ -5,15 +5,14 @@
 import http from 'node:http';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLClient } from '../support/graphql.ts';
+import { createIssue, createWebhook, newOrg as newOrgOf, type Admin } from '../support/ops.ts';
 import { startReceiver, waitUntil, type Receiver, type Step } from '../support/receiver.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
-type Admin = GraphQLClient & { token: string };
-
 let hw: TestService;
 let receiver: Receiver;
-let orgs = 0;
+/** Each test gets its own organization, so its issues reach only its own webhook. */
+const newOrg = () => newOrgOf(hw, 'Retries');
 
 beforeAll(async () => {
   hw = await startTestService();
@@ -23,24 +22,6 @@ afterAll(async () => {
   await hw?.stop();
   await receiver?.close();
 });
-
-/** Each test gets its own organization, so its issues reach only its own webhook. */
-async function newOrg(): Promise<Admin> {
-  orgs += 1;
-  return hw.admin(`Retries Org ${orgs}`, `admin${orgs}@retries.test`);
-}
-
-async function createWebhook(admin: Admin, input: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-  const { createWebhook } = await admin.must(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id } } }`, {
-    input: { name: 'retries', ...input },
-  });
-  return { id: createWebhook.webhook.id, secret: createWebhook.secret };
-}
-
-async function createIssue(admin: Admin): Promise<string> {
-  const { createIssue } = await admin.must('mutation { createIssue(input: { pluginId: "p", severity: LOW, weakness: "W" }) { id } }');
-  return createIssue.id;
-}
 
 const DELIVERY_FIELDS = `id eventId status attemptCount nextAttemptAt lastStatusCode
   attempts { number startedAt durationMs statusCode success error responseBody }`;

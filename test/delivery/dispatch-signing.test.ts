@@ -6,17 +6,14 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLClient } from '../support/graphql.ts';
+import { newOrg as newOrgOf, type Admin } from '../support/ops.ts';
 import { startReceiver, waitUntil, type Receiver, type ReceivedRequest } from '../support/receiver.ts';
 import { startTestService, type TestService } from '../support/service.ts';
-
-type Admin = GraphQLClient & { token: string };
 
 const PACKAGE_VERSION = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
 
 let hw: TestService;
 let receiver: Receiver;
-let orgs = 0;
 
 beforeAll(async () => {
   hw = await startTestService();
@@ -28,10 +25,7 @@ afterAll(async () => {
 });
 
 /** Each test gets its own organization, so its issues reach only its own webhooks. */
-async function newOrg(): Promise<Admin> {
-  orgs += 1;
-  return hw.admin(`Signing Org ${orgs}`, `admin${orgs}@signing.test`);
-}
+const newOrg = () => newOrgOf(hw, 'Signing');
 
 const CREATE_WEBHOOK = `mutation ($input: CreateWebhookInput!) {
   createWebhook(input: $input) { secret webhook { id headers { name valueMasked } } }

@@ -1,16 +1,13 @@
 // Live status over graphql-ws on /graphql (delivery.md, "Live status"; api.graphql, Subscription):
 // a real graphql-ws client against a real service, deliveries driven by a real HTTP receiver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphQLClient } from '../support/graphql.ts';
 import { subscribe, type Subscription } from '../support/graphql.ts';
+import { createIssue, newOrg as newOrgOf, type Admin } from '../support/ops.ts';
 import { startReceiver, waitUntil, type Receiver } from '../support/receiver.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
-type Admin = GraphQLClient & { token: string };
-
 let hw: TestService;
 let receiver: Receiver;
-let orgs = 0;
 const open: Array<Subscription<any>> = [];
 
 beforeAll(async () => {
@@ -23,21 +20,13 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function newOrg(label = 'Subs'): Promise<Admin> {
-  orgs += 1;
-  return hw.admin(`${label} Org ${orgs}`, `admin${orgs}@subs.test`);
-}
+const newOrg = (label = 'Subs') => newOrgOf(hw, label);
 
 async function createWebhook(admin: Admin, input: Record<string, unknown>): Promise<string> {
   const { createWebhook } = await admin.must(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, {
     input: { name: 'live', ...input },
   });
   return createWebhook.webhook.id;
-}
-
-async function createIssue(admin: Admin): Promise<string> {
-  const { createIssue } = await admin.must('mutation { createIssue(input: { pluginId: "p", severity: HIGH, weakness: "W" }) { id } }');
-  return createIssue.id;
 }
 
 const DELIVERY_UPDATED = `subscription ($webhookId: ID) {
