@@ -14,8 +14,10 @@ export const notFound = (what: string, id: string) => error('NOT_FOUND', `${what
 export const badInput = (field: string, message: string) => error('BAD_USER_INPUT', `${field}: ${message}`, { field });
 export const conflict = (field: string, message: string) => error('CONFLICT', `${field}: ${message}`, { field });
 
-/** A write broke a unique constraint (Prisma's P2002): someone else created the same thing first. */
-/** A unique constraint refused the write: from Prisma's model API, a raw statement through Prisma, pg or better-sqlite3. */
+/**
+ * A write broke a unique constraint (someone else created the same thing first): from Prisma's
+ * model API (P2002), a raw statement through Prisma (P2010), pg or better-sqlite3.
+ */
 export function isUniqueViolation(error: unknown): boolean {
   const failure = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string } } } } | null;
   const code = failure?.code;

@@ -3,8 +3,6 @@
 import type { Provider } from './client.ts';
 
 export interface Dialect {
-  /** A time parameter as this database stores it. */
-  time(ms: number): number | string;
   /**
    * How a claim runs. First the oldest due work, from a bounded window of the queue in due order
    * (never a scan of a saturated webhook's backlog); then, only when that window was taken up by
@@ -39,7 +37,6 @@ const FREE_PG = (column: string) => `(${column} IS NULL OR ${column} <= :now::ti
  * of each webhook, leased for that webhook's timeout plus :margin.
  */
 const sqlite: Dialect = {
-  time: (ms) => ms,
   claim: {
     candidates: `
 SELECT "id", "webhookId" FROM "Delivery"
@@ -116,7 +113,6 @@ RETURNING "d"."id", "d"."organizationId", "d"."webhookId", "d"."eventId", "d"."e
 
 /** The same statements; the claim locks its candidates with SKIP LOCKED so instances never wait for or share one. */
 const postgresql: Dialect = {
-  time: (ms) => new Date(ms).toISOString(),
   claim: {
     window: `
 WITH "candidates" AS (

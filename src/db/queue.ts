@@ -7,7 +7,7 @@
 // every busy webhook.
 import type { Database } from './client.ts';
 import { DIALECTS } from './queue-sql.ts';
-import type { Row } from './sql.ts';
+import { timeParam, type Row } from './sql.ts';
 import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate, type WebhookUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
 import { settleBatch } from '../delivery/settle.ts';
@@ -144,7 +144,8 @@ export function claimable(candidates: readonly Row[], perWebhook: number, limit:
 }
 
 export function createQueue(db: Database): DeliveryQueue {
-  const { sql, time, claim } = DIALECTS[db.provider];
+  const { sql, claim } = DIALECTS[db.provider];
+  const time = (ms: number) => timeParam(db.provider, ms);
 
   /** Webhooks the second step leaves out: the saturated ones, and those the first step served (their caps hold). */
   function served(rows: readonly Row[], request: ClaimRequest): string[] {

@@ -2,12 +2,10 @@
 // in each database's dialect. Every part is a JSON array of rows (possibly empty). PostgreSQL
 // writes all three in one statement (one round trip, atomic without a transaction around it);
 // SQLite, which has no data-modifying WITH, runs one statement per part in the caller's
-// transaction. Times are epoch milliseconds in SQLite and timestamptz in PostgreSQL, as in
-// queue-sql.ts.
+// transaction. Time parameters come from timeParam (sql.ts).
 import type { Provider } from './client.ts';
 
 export interface RecordDialect {
-  time(ms: number): number | string;
   bool(value: boolean): number | boolean;
   /** Params :issues, :events and :deliveries, each a JSON array of rows. */
   write: { statement: string } | { issues: string; events: string; deliveries: string };
@@ -29,7 +27,6 @@ WHERE "organizationId" = :organizationId AND "deletedAt" IS NULL AND "enabled" =
 const sqliteFields = (param: string, fields: string[]) => `SELECT ${fields.map((f) => `json_extract("v"."value", '$.${f}')`).join(', ')} FROM json_each(:${param}) AS "v"`;
 
 const sqlite: RecordDialect = {
-  time: (ms) => ms,
   bool: (value) => (value ? 1 : 0),
   write: {
     issues: `INSERT INTO "Issue" (${quoted(ISSUE)}) ${sqliteFields('issues', ISSUE)}`,
@@ -48,7 +45,6 @@ const pgRecordset = (param: string, fields: string[], types: Record<string, stri
   `jsonb_to_recordset(:${param}::jsonb) AS "v"(${fields.map((f) => `"${f}" ${types[f] ?? (TIMES.has(f) ? 'timestamptz' : 'text')}`).join(', ')})`;
 
 const postgresql: RecordDialect = {
-  time: (ms) => new Date(ms).toISOString(),
   bool: (value) => value,
   // The parents are inserted by the WITH parts of the same statement: foreign keys are checked
   // at its end, when they exist.

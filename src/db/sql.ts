@@ -9,8 +9,17 @@
 // PostgreSQL they run on the pool Prisma's adapter shares, as named prepared statements.
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
+import type { Provider } from './client.ts';
 
 export type Row = Record<string, unknown>;
+
+/**
+ * A time as a statement parameter: epoch milliseconds in SQLite (client.ts stores dates so), an
+ * ISO timestamp for PostgreSQL's timestamptz.
+ */
+export function timeParam(provider: Provider, ms: number): number | string {
+  return provider === 'sqlite' ? ms : new Date(ms).toISOString();
+}
 
 export interface SqlRunner {
   /** The rows a statement returns (SELECT or RETURNING); [] for one that returns none. */

@@ -7,8 +7,7 @@
 // Every statement narrows by a time-ordered id range first (ids start with their creation time,
 // src/domain/ids.ts), so it reads one range of the (webhookId, id) or (organizationId, id) index.
 import type { Database, Provider } from './client.ts';
-import { DIALECTS } from './queue-sql.ts';
-import { bind, type RawQueries } from './sql.ts';
+import { bind, timeParam, type RawQueries } from './sql.ts';
 
 type Row = Record<string, unknown>;
 type Statement = 'countByBucket' | 'countByBucketOfWebhook' | 'attemptsByHour' | 'durationAtRank' | 'latestFailed';
@@ -74,7 +73,7 @@ function statement(db: Pick<Database, 'provider'>, name: Statement, params: Reco
 
 /** A time as the database's parameter, and as epoch milliseconds for arithmetic. */
 function times(db: Pick<Database, 'provider'>, name: string, ms: number): Record<string, unknown> {
-  return { [name]: DIALECTS[db.provider].time(ms), [`${name}Ms`]: ms };
+  return { [name]: timeParam(db.provider, ms), [`${name}Ms`]: ms };
 }
 
 export interface BucketCount {

@@ -99,10 +99,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   async function loadTargets(claimed: readonly ClaimedDelivery[]): Promise<void> {
     const stale = claimed.filter((d) => targets.get(d.webhookId)?.version !== d.webhookVersion).map((d) => d.webhookId);
     if (stale.length === 0) return;
-    for (const row of await queue.webhooks([...new Set(stale)])) {
-      const known = targets.get(row.id);
-      if (!known || known.version !== row.updatedAt) targets.set(row.id, toTarget(row));
-    }
+    for (const row of await queue.webhooks([...new Set(stale)])) targets.set(row.id, toTarget(row));
   }
 
   function signerSecrets(target: Target, now: number): string[] {
@@ -192,8 +189,13 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     })();
   }
 
+  /** Webhooks with as many attempts in flight here as they may have. */
+  function saturatedWebhooks(): string[] {
+    return [...perWebhookCount].filter(([, count]) => count >= perWebhook).map(([id]) => id);
+  }
+
   async function claimAndLaunch(free: number): Promise<number> {
-    const saturated = [...perWebhookCount].filter(([, count]) => count >= perWebhook).map(([id]) => id);
+    const saturated = saturatedWebhooks();
     const claimed = await queue.claim({ now: Date.now(), limit: free, perWebhook, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
     await loadTargets(claimed);
@@ -225,7 +227,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       }
       if (!running) break;
       // Work may be waiting for slots: all of ours, or those of a webhook at its per-webhook cap.
-      const capped = [...perWebhookCount.values()].some((count) => count >= perWebhook);
+      const capped = saturatedWebhooks().length > 0;
       slotBound = free <= 0 || claimed === free || capped;
       if (woken || (free > 0 && claimed === free)) continue;
       let delay = pollIntervalMs;

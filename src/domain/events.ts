@@ -5,7 +5,7 @@ import type { App } from '../app.ts';
 import { formatFor, type WebhookFormat } from '../delivery/formats/index.ts';
 import { baseHeaders } from '../delivery/signing.ts';
 import { RECORD_DIALECTS } from '../db/record-sql.ts';
-import type { SqlRunner } from '../db/sql.ts';
+import { timeParam, type SqlRunner } from '../db/sql.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
 import { envelopeFor, type EventRecord, type IssueRow } from './envelope.ts';
@@ -48,7 +48,8 @@ interface Write {
 
 /** One statement on PostgreSQL, one per part on SQLite (record-sql.ts). */
 async function write(tx: SqlRunner, app: App, parts: Write): Promise<void> {
-  const { write: statements, time, bool } = RECORD_DIALECTS[app.db.provider];
+  const { write: statements, bool } = RECORD_DIALECTS[app.db.provider];
+  const time = (ms: number) => timeParam(app.db.provider, ms);
   const issues = parts.issue ? [{ ...parts.issue, createdAt: time(parts.issue.createdAt.getTime()), updatedAt: time(parts.issue.updatedAt.getTime()) }] : [];
   const events = parts.event
     ? [
