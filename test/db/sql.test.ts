@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { compile } from '../../src/db/sql.ts';
-import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
+import { createTestDatabase, TEST_DATABASE, tempDir, type TestDatabase } from '../support/service.ts';
 
 describe('compile', () => {
   it('binds :names positionally for SQLite and by number for PostgreSQL, leaving ::casts alone', () => {
@@ -76,5 +76,48 @@ describe('our statements and Prisma transactions', () => {
     });
     await prismaTx;
     expect([await orgs('org_ours'), await orgs('org_theirs')]).toEqual([1, 1]);
+  });
+
+  it('transactions started together each commit or roll back on their own', async () => {
+    const ids = [1, 2, 3, 4, 5].map((n) => `org_group${n}`);
+    const order: string[] = [];
+    const outcomes = await Promise.allSettled(
+      ids.map((id) =>
+        db.sql.transaction(async (tx) => {
+          order.push(id);
+          await tx.query(insertOrg, { id, at: now() });
+          if (id === 'org_group3') throw new Error('this one only');
+          return id;
+        }),
+      ),
+    );
+    expect(order.sort()).toEqual(ids);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message))).toEqual([
+      'org_group1',
+      'org_group2',
+      'this one only',
+      'org_group4',
+      'org_group5',
+    ]);
+    expect(await Promise.all(ids.map(orgs))).toEqual([1, 1, 0, 1, 1]);
+  });
+
+  // Some SQLite errors (a full disk, an I/O error) end the whole transaction, not just a statement:
+  // a ROLLBACK inside one member does the same here.
+  it.runIf(TEST_DATABASE === 'sqlite')('when SQLite ends a shared transaction, every member of it fails and nothing is written', async () => {
+    const outcomes = await Promise.allSettled(
+      ['org_ended1', 'org_ended2', 'org_ended3'].map((id) =>
+        db.sql.transaction(async (tx) => {
+          await tx.query(insertOrg, { id, at: now() });
+          if (id === 'org_ended2') await tx.query('ROLLBACK');
+          return id;
+        }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await Promise.all(['org_ended1', 'org_ended2', 'org_ended3'].map(orgs))).toEqual([0, 0, 0]);
+    // The connection is usable afterwards.
+    await db.sql.transaction((tx) => tx.query(insertOrg, { id: 'org_after', at: now() }));
+    expect(await orgs('org_after')).toBe(1);
   });
 });
