@@ -35,8 +35,10 @@ import { bearer, codesOf, fingerprint, leaksIn, post, stringsIn, unexplainedChan
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_607);
 const CASES_PER_MUTATION = 30;
-/** Per mutation: the fuzz stops early rather than make the file slow. */
+/** Per mutation: the fuzz stops early rather than make the file slow… */
 const TIME_CAP_MS = 1_000;
+/** …but only after these many cases, however busy the machine is. */
+const MIN_CASES = 5;
 
 /** Codes an admin may be answered with for bad input. Anything else (INTERNAL_SERVER_ERROR, FORBIDDEN…) is a failure. */
 const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST']);
@@ -513,7 +515,7 @@ describe(`fuzzing every mutation as an ADMIN (seed ${SEED})`, () => {
     const prisma = hw.service.app.db.prisma;
     const reports: CaseReport[] = [];
     const started = Date.now();
-    for (let n = 0; n < CASES_PER_MUTATION && Date.now() - started < TIME_CAP_MS; n += 1) {
+    for (let n = 0; n < CASES_PER_MUTATION && (n < MIN_CASES || Date.now() - started < TIME_CAP_MS); n += 1) {
       const mode: Mode = n % 2 === 0 ? 'typed' : 'wild';
       const variables = variablesFor(rnd, field, mode);
       const valid = coercible(document, variables);
@@ -553,7 +555,6 @@ describe(`fuzzing every mutation as an ADMIN (seed ${SEED})`, () => {
     if (process.env.FUZZ_VERBOSE) console.info(`${name}: ${reports.length} cases, ${reports.filter((r) => r.outcome === 'success').length} succeeded, ${Date.now() - started} ms`);
     const alive = await post(hw.url, bearer(admin.token), { query: '{ viewer { user { id } } }' });
     expect(alive.status, 'the server is still up').toBe(200);
-    expect(reports.length, 'cases run').toBeGreaterThanOrEqual(5);
     expect(reports.filter((r) => r.problem).map((r) => r.problem)).toEqual([]);
   });
 });
