@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
-import type { AttemptRecord, CompletionOutcome } from './db/queue.ts';
+import type { AttemptRecord, ClaimedDelivery, CompletionOutcome } from './db/queue.ts';
 import type { FormatContext } from './delivery/formats/types.ts';
 import type { Cipher } from './domain/secrets.ts';
 import type { Logger } from './log.ts';
@@ -22,6 +22,27 @@ export interface DeliveryObserver {
   recorded(outcome: CompletionOutcome): void;
 }
 
+/**
+ * Room this process's dispatcher promises to deliveries about to be written, so that they are
+ * written leased to it and sent as soon as they are committed, with no claim in between.
+ */
+export interface Handoff {
+  /** Which of these deliveries (their webhooks, in order) it takes; null when it takes none. */
+  reserve(webhookIds: readonly string[]): Reservation | null;
+}
+
+export interface Reservation {
+  /** For each delivery of the request: written leased to this process (true) or PENDING for any claim. */
+  readonly taken: readonly boolean[];
+  /**
+   * The taken deliveries were committed: send them. A reservation never started (the write
+   * failed) lapses by itself; its deliveries, if they were written after all, wait out their lease.
+   */
+  start(deliveries: readonly ClaimedDelivery[]): void;
+}
+
+export const NO_HANDOFF: Handoff = { reserve: () => null };
+
 export const SILENT_OBSERVER: DeliveryObserver = { attempted: () => {}, recorded: () => {} };
 
 export interface App {
@@ -32,6 +53,7 @@ export interface App {
   pubsub: PubSub;
   /** Tells the dispatcher that deliveries were committed and are due now. */
   wakeDispatcher(): void;
+  handoff: Handoff;
   format: FormatContext;
   observer: DeliveryObserver;
 }

@@ -1,6 +1,6 @@
 // Assembling a running Hookwarden: database (migrated), keys, pub/sub, dispatcher, HTTP server.
 // main.ts, the CLI and the tests all start it from here.
-import { formatContext, SILENT_OBSERVER, type App } from './app.ts';
+import { formatContext, NO_HANDOFF, SILENT_OBSERVER, type App, type Handoff } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
@@ -16,8 +16,8 @@ import { startServer, type RunningServer } from './server.ts';
 
 export interface OpenedApp {
   app: App;
-  /** Where app.wakeDispatcher() goes; nowhere until a dispatcher is connected. */
-  connectWakeups(wake: () => void): void;
+  /** Where app.wakeDispatcher() and app.handoff go; nowhere until a dispatcher is connected. */
+  connectDispatcher(wake: () => void, handoff: Handoff): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +34,7 @@ export async function openApp(config: Config, log: Logger = createLogger(config.
     );
   }
   let wake = () => {};
+  let handoff = NO_HANDOFF;
   const app: App = {
     config,
     db,
@@ -41,13 +42,15 @@ export async function openApp(config: Config, log: Logger = createLogger(config.
     log,
     pubsub: config.redis ? createRedisPubSub(config.redis.url, config.redis.prefix) : createInMemoryPubSub(),
     wakeDispatcher: () => wake(),
+    handoff: { reserve: (webhookIds) => handoff.reserve(webhookIds) },
     format: formatContext(),
     observer: SILENT_OBSERVER,
   };
   return {
     app,
-    connectWakeups: (connected) => {
-      wake = connected;
+    connectDispatcher: (connectedWake, connectedHandoff) => {
+      wake = connectedWake;
+      handoff = connectedHandoff;
     },
     async close() {
       await app.pubsub.close();
@@ -73,7 +76,7 @@ export async function startService(config: Config, log?: Logger): Promise<Servic
   app.observer = metrics.observer;
   const dispatcher = createDispatcher(app, createQueue(app.db), createSender({ allowInsecureTargets: config.allowInsecureTargets }));
   const wakeups = await connectWakeups(app.db, dispatcher.wake, (error) => app.log.error({ err: error }, 'wake-up channel failed'));
-  opened.connectWakeups(wakeups.notify);
+  opened.connectDispatcher(wakeups.notify, dispatcher);
   dispatcher.start();
   const http = await startServer(app, config.port, config.host, metrics);
   let stopping: Promise<void> | null = null;

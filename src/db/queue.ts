@@ -7,7 +7,7 @@
 // every busy webhook.
 import type { Database } from './client.ts';
 import { DIALECTS } from './queue-sql.ts';
-import { timeParam, type Row } from './sql.ts';
+import { epochMs, timeParam, type Row } from './sql.ts';
 import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate, type WebhookUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
 import { settleBatch } from '../delivery/settle.ts';
@@ -98,12 +98,6 @@ export async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): P
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
-}
-
-function toMs(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.getTime();
-  return Number(value);
 }
 
 function nullableNumber(value: unknown): number | null {
@@ -197,7 +191,7 @@ export function createQueue(db: Database): DeliveryQueue {
       const rows = await lease(request);
       return rows.map((row) => ({
         ...identityOf(row),
-        webhookVersion: toMs(row.webhookVersion),
+        webhookVersion: epochMs(row.webhookVersion),
         attemptCount: Number(row.attemptCount),
         lastStatusCode: nullableNumber(row.lastStatusCode),
         requestHeaders: String(row.requestHeaders),
@@ -267,7 +261,7 @@ export function createQueue(db: Database): DeliveryQueue {
             deliveryUpdate(identityOf(row), {
               status: String(row.status),
               attemptCount: Number(row.attemptCount),
-              nextAttemptAt: toMs(row.nextAttemptAt),
+              nextAttemptAt: epochMs(row.nextAttemptAt),
               lastStatusCode: nullableNumber(row.lastStatusCode),
               updatedAt: now,
             }),
@@ -305,7 +299,7 @@ export function createQueue(db: Database): DeliveryQueue {
 
     async nextDueAt() {
       const [row] = await db.sql.query(sql.nextDue);
-      return toMs(row?.due);
+      return epochMs(row?.due);
     },
 
     async webhooks(ids) {
@@ -319,10 +313,10 @@ export function createQueue(db: Database): DeliveryQueue {
         deleted: row.deletedAt !== null,
         secret: String(row.secret),
         previousSecret: nullableString(row.previousSecret),
-        previousSecretExpiresAt: toMs(row.previousSecretExpiresAt),
+        previousSecretExpiresAt: epochMs(row.previousSecretExpiresAt),
         headers: nullableString(row.headers),
         headerMasks: nullableString(row.headerMasks),
-        updatedAt: toMs(row.updatedAt)!,
+        updatedAt: epochMs(row.updatedAt)!,
       }));
     },
   };

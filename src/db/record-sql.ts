@@ -15,13 +15,13 @@ export interface RecordDialect {
 
 const ISSUE = ['id', 'organizationId', 'pluginId', 'status', 'severity', 'teamId', 'targetId', 'providerId', 'weakness', 'createdAt', 'updatedAt'];
 const EVENT = ['id', 'organizationId', 'type', 'teamId', 'severity', 'data', 'metadata', 'idempotencyKey', 'createdAt'];
-const DELIVERY_FIELDS = ['id', 'organizationId', 'webhookId', 'eventId', 'eventType', 'test', 'at', 'headers', 'body'];
-const DELIVERY_COLUMNS = `"id", "organizationId", "webhookId", "eventId", "eventType", "status", "test", "attemptCount", "nextAttemptAt", "requestHeaders", "requestBody", "createdAt", "updatedAt"`;
-const TIMES = new Set(['createdAt', 'updatedAt', 'at']);
+const DELIVERY_FIELDS = ['id', 'organizationId', 'webhookId', 'eventId', 'eventType', 'test', 'at', 'headers', 'body', 'lease'];
+const DELIVERY_COLUMNS = `"id", "organizationId", "webhookId", "eventId", "eventType", "status", "test", "attemptCount", "nextAttemptAt", "requestHeaders", "requestBody", "createdAt", "updatedAt", "leaseExpiresAt"`;
+const TIMES = new Set(['createdAt', 'updatedAt', 'at', 'lease']);
 
 const quoted = (columns: string[]) => columns.map((column) => `"${column}"`).join(', ');
 const RECEIVING_CANDIDATES = `
-SELECT "id", "format", "headerMasks", "events", "teamId", "severities" FROM "Webhook"
+SELECT "id", "format", "headerMasks", "events", "teamId", "severities", "timeoutMs", "updatedAt" FROM "Webhook"
 WHERE "organizationId" = :organizationId AND "deletedAt" IS NULL AND "enabled" = TRUE ORDER BY "id"`;
 
 const sqliteFields = (param: string, fields: string[]) => `SELECT ${fields.map((f) => `json_extract("v"."value", '$.${f}')`).join(', ')} FROM json_each(:${param}) AS "v"`;
@@ -35,7 +35,7 @@ const sqlite: RecordDialect = {
 SELECT json_extract("v"."value", '$.id'), json_extract("v"."value", '$.organizationId'), json_extract("v"."value", '$.webhookId'),
   json_extract("v"."value", '$.eventId'), json_extract("v"."value", '$.eventType'), 'PENDING', json_extract("v"."value", '$.test'), 0,
   json_extract("v"."value", '$.at'), json_extract("v"."value", '$.headers'), json_extract("v"."value", '$.body'),
-  json_extract("v"."value", '$.at'), json_extract("v"."value", '$.at')
+  json_extract("v"."value", '$.at'), json_extract("v"."value", '$.at'), json_extract("v"."value", '$.lease')
 FROM json_each(:deliveries) AS "v"`,
   },
   receivingCandidates: RECEIVING_CANDIDATES,
@@ -56,7 +56,7 @@ WITH "issues" AS (
   INSERT INTO "Event" (${quoted(EVENT)}) SELECT ${quoted(EVENT)} FROM ${pgRecordset('events', EVENT)}
 )
 INSERT INTO "Delivery" (${DELIVERY_COLUMNS})
-SELECT "v"."id", "v"."organizationId", "v"."webhookId", "v"."eventId", "v"."eventType", 'PENDING', "v"."test", 0, "v"."at", "v"."headers", "v"."body", "v"."at", "v"."at"
+SELECT "v"."id", "v"."organizationId", "v"."webhookId", "v"."eventId", "v"."eventType", 'PENDING', "v"."test", 0, "v"."at", "v"."headers", "v"."body", "v"."at", "v"."at", "v"."lease"
 FROM ${pgRecordset('deliveries', DELIVERY_FIELDS, { test: 'boolean' })}`,
   },
   receivingCandidates: RECEIVING_CANDIDATES,

@@ -21,6 +21,13 @@ export function timeParam(provider: Provider, ms: number): number | string {
   return provider === 'sqlite' ? ms : new Date(ms).toISOString();
 }
 
+/** A time read back from either database (epoch ms in SQLite, a Date from PostgreSQL) as epoch ms. */
+export function epochMs(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  return Number(value);
+}
+
 export interface SqlRunner {
   /** The rows a statement returns (SELECT or RETURNING); [] for one that returns none. */
   query(template: string, params?: Record<string, unknown>): Promise<Row[]>;

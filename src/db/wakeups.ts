@@ -28,7 +28,7 @@ export async function connectWakeups(db: Database, onWake: () => void, onError: 
     do {
       again = false;
       try {
-        await db.prisma.$executeRawUnsafe(`SELECT pg_notify('${CHANNEL}', '')`);
+        await db.sql.query(`SELECT pg_notify('${CHANNEL}', '')`);
       } catch (error) {
         onError(error);
       }

@@ -3,8 +3,13 @@
 // batches. It is woken when a transaction commits new deliveries, when an attempt's result is
 // written, and when the earliest scheduled retry falls due; the poll interval only bounds how
 // long work left by another process (an expired lease, another instance) can wait.
+//
+// New deliveries of this process skip the claim when it has room for them (app.handoff): the
+// writer reserves room first, writes them leased to this process, and hands them over once
+// committed. Room is promised only while no due work waits for slots, so new work never passes
+// older work; a process that dies before sending them leaves leases that run out as any claim's.
 import { setMaxListeners } from 'node:events';
-import type { App } from '../app.ts';
+import type { App, Handoff, Reservation } from '../app.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '../db/queue.ts';
 import { judge, isSuccess } from './retry-policy.ts';
 import type { Sender } from './sender.ts';
@@ -30,7 +35,17 @@ const WRITE_GATHER_MS = 5;
 
 const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwarden-event'];
 
-export interface Dispatcher {
+/** How long room promised to a write is held for it: far longer than any write takes. */
+const RESERVATION_MS = 5_000;
+
+/** Room promised to deliveries being written, per webhook. */
+interface Promised {
+  perWebhook: Map<string, number>;
+  total: number;
+  lapsesAt: number;
+}
+
+export interface Dispatcher extends Handoff {
   start(): void;
   wake(): void;
   /** Stops claiming, lets attempts in flight finish for up to graceMs, gives the rest back. */
@@ -58,7 +73,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   let woken = false;
   /** The last pass had more due work than free slots: finished attempts should wake the loop. */
   let slotBound = false;
+  /** The same, for all slots (not a webhook at its cap): new deliveries must wait their turn. */
+  let backlogged = false;
   let flushing: Promise<void> | null = null;
+  const promised = new Set<Promised>();
 
   function wake(): void {
     woken = true;
@@ -189,15 +207,79 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     })();
   }
 
-  /** Webhooks with as many attempts in flight here as they may have. */
-  function saturatedWebhooks(): string[] {
-    return [...perWebhookCount].filter(([, count]) => count >= perWebhook).map(([id]) => id);
+  /** Room promised to writes not yet handed over; lapsed promises (a failed write) are dropped. */
+  function promisedCounts(): { total: number; perWebhook: Map<string, number> } {
+    const now = performance.now();
+    const counts = { total: 0, perWebhook: new Map<string, number>() };
+    for (const promise of promised) {
+      if (promise.lapsesAt <= now) {
+        promised.delete(promise);
+        continue;
+      }
+      counts.total += promise.total;
+      for (const [id, count] of promise.perWebhook) counts.perWebhook.set(id, (counts.perWebhook.get(id) ?? 0) + count);
+    }
+    return counts;
   }
 
-  async function claimAndLaunch(free: number): Promise<number> {
-    const saturated = saturatedWebhooks();
+  /**
+   * Free slots: a finished attempt frees its slot before its result is written (its lease stays
+   * ours until then, so no claim takes it again), as long as unwritten results stay within another
+   * `concurrency`: a killed process has then sent at most twice that without recording it.
+   */
+  function freeSlots(promisedTotal: number): number {
+    return concurrency - inFlight.size - promisedTotal - Math.max(0, results.length + writing - concurrency);
+  }
+
+  /** Webhooks with as many attempts in flight here (or promised) as they may have. */
+  function saturatedWebhooks(promisedPerWebhook: ReadonlyMap<string, number> = promisedCounts().perWebhook): string[] {
+    const ids = new Set([...perWebhookCount.keys(), ...promisedPerWebhook.keys()]);
+    return [...ids].filter((id) => (perWebhookCount.get(id) ?? 0) + (promisedPerWebhook.get(id) ?? 0) >= perWebhook);
+  }
+
+  function reserve(webhookIds: readonly string[]): Reservation | null {
+    if (!running || backlogged) return null;
+    const counts = promisedCounts();
+    let room = freeSlots(counts.total);
+    if (room <= 0) return null;
+    const promise: Promised = { perWebhook: new Map(), total: 0, lapsesAt: performance.now() + RESERVATION_MS };
+    const taken = webhookIds.map((id) => {
+      const count = (perWebhookCount.get(id) ?? 0) + (counts.perWebhook.get(id) ?? 0) + (promise.perWebhook.get(id) ?? 0);
+      if (room <= 0 || count >= perWebhook) return false;
+      room -= 1;
+      promise.total += 1;
+      promise.perWebhook.set(id, (promise.perWebhook.get(id) ?? 0) + 1);
+      return true;
+    });
+    if (promise.total === 0) return null;
+    promised.add(promise);
+    return {
+      taken,
+      start(deliveries) {
+        promised.delete(promise);
+        takeOver(deliveries).catch((error) => log.error({ err: error }, 'starting new deliveries failed'));
+      },
+    };
+  }
+
+  /** Deliveries written leased to this process: sent like claimed ones (their leases run out if not). */
+  async function takeOver(deliveries: readonly ClaimedDelivery[]): Promise<void> {
+    if (!running) {
+      // Stopping: give them to the next claim at once rather than when their leases run out.
+      await queue.release(deliveries.map((d) => d.id));
+      return;
+    }
+    await launchClaimed(deliveries);
+  }
+
+  async function claimAndLaunch(free: number, saturated: string[]): Promise<number> {
     const claimed = await queue.claim({ now: Date.now(), limit: free, perWebhook, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
+    await launchClaimed(claimed);
+    return claimed.length;
+  }
+
+  async function launchClaimed(claimed: readonly ClaimedDelivery[]): Promise<void> {
     await loadTargets(claimed);
     const unsendable: ClaimedDelivery[] = [];
     for (const delivery of claimed) {
@@ -209,26 +291,24 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       else launch(delivery, target);
     }
     if (unsendable.length) for (const update of await queue.cancel(unsendable)) app.pubsub.publish('delivery-updated', update);
-    return claimed.length;
   }
 
   async function run(): Promise<void> {
     while (running) {
       woken = false;
-      // A finished attempt frees its slot before its result is written (its lease stays ours until
-      // then, so no claim takes it again), as long as unwritten results stay within another
-      // `concurrency`: a killed process has then sent at most twice that without recording it.
-      const free = concurrency - inFlight.size - Math.max(0, results.length + writing - concurrency);
+      const counts = promisedCounts();
+      const free = freeSlots(counts.total);
       let claimed = 0;
       try {
-        if (free > 0) claimed = await claimAndLaunch(free);
+        if (free > 0) claimed = await claimAndLaunch(free, saturatedWebhooks(counts.perWebhook));
       } catch (error) {
         log.error({ err: error }, 'claiming deliveries failed');
       }
       if (!running) break;
       // Work may be waiting for slots: all of ours, or those of a webhook at its per-webhook cap.
       const capped = saturatedWebhooks().length > 0;
-      slotBound = free <= 0 || claimed === free || capped;
+      backlogged = free <= 0 || claimed === free;
+      slotBound = backlogged || capped;
       if (woken || (free > 0 && claimed === free)) continue;
       let delay = pollIntervalMs;
       if (free > claimed) {
@@ -254,6 +334,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       loop = run();
     },
     wake,
+    reserve,
     async stop(graceMs = 10_000) {
       running = false;
       wakeUp?.();

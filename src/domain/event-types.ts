@@ -109,6 +109,6 @@ export async function publishEvent(app: App, actor: Actor, input: PublishEventIn
     if (!key || !isUniqueViolation(error)) throw error;
     outcome = await publish();
   }
-  announceDeliveries(app, outcome.deliveries);
+  announceDeliveries(app, outcome.deliveries, outcome.handoff);
   return outcome.event;
 }

@@ -1,11 +1,12 @@
 // Recording an event: the event row and one PENDING delivery per receiving webhook, with each body
 // formatted once, here, for that webhook. These run for every event, so they are our own prepared
 // statements (src/db/sql.ts, src/db/record-sql.ts), not Prisma's.
-import type { App } from '../app.ts';
+import type { App, Reservation } from '../app.ts';
+import type { ClaimedDelivery } from '../db/queue.ts';
 import { formatFor, type WebhookFormat } from '../delivery/formats/index.ts';
 import { baseHeaders } from '../delivery/signing.ts';
 import { RECORD_DIALECTS } from '../db/record-sql.ts';
-import { timeParam, type SqlRunner } from '../db/sql.ts';
+import { epochMs, timeParam, type SqlRunner } from '../db/sql.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
 import { envelopeFor, type EventRecord, type IssueRow } from './envelope.ts';
@@ -29,6 +30,14 @@ export interface RecordedEvent {
   event: EventRecord;
   /** What to publish once the transaction has committed. */
   deliveries: DeliveryUpdate[];
+  /** Deliveries written leased to this process's dispatcher: announceDeliveries hands them over. */
+  handoff?: HandedOff;
+}
+
+/** Deliveries this process's dispatcher reserved room for, to start once committed. */
+export interface HandedOff {
+  count: number;
+  start(): void;
 }
 
 export interface WebhookForDelivery {
@@ -37,7 +46,26 @@ export interface WebhookForDelivery {
   headerMasks: string | null;
 }
 
-type DeliveryRow = { id: string; organizationId: string; webhookId: string; eventId: string; eventType: string; test: boolean; at: Date; headers: string; body: string };
+/** A webhook an event goes to, as recordEvent reads it. */
+interface Receiving extends WebhookForDelivery {
+  timeoutMs: number;
+  /** Its updatedAt (epoch ms): tells the dispatcher whether what it holds of it is current. */
+  version: number;
+}
+
+type DeliveryRow = {
+  id: string;
+  organizationId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  test: boolean;
+  at: Date;
+  headers: string;
+  body: string;
+  /** Leased to this process's dispatcher until then (epoch ms), or null: PENDING for any claim. */
+  lease: number | null;
+};
 
 /** What one write stores: any of an issue (createIssue), an event and deliveries. */
 interface Write {
@@ -66,7 +94,12 @@ async function write(tx: SqlRunner, app: App, parts: Write): Promise<void> {
         },
       ]
     : [];
-  const deliveries = parts.deliveries.map((row) => ({ ...row, test: bool(row.test), at: time(row.at.getTime()) }));
+  const deliveries = parts.deliveries.map((row) => ({
+    ...row,
+    test: bool(row.test),
+    at: time(row.at.getTime()),
+    lease: row.lease === null ? null : time(row.lease),
+  }));
   if ('statement' in statements) {
     await tx.query(statements.statement, { issues: JSON.stringify(issues), events: JSON.stringify(events), deliveries: JSON.stringify(deliveries) });
     return;
@@ -88,7 +121,18 @@ function deliveryRows(app: App, event: EventRecord, webhooks: readonly WebhookFo
       custom: masks.map((mask) => ({ name: mask.name, value: mask.valueMasked })),
     });
     const { id, at } = newIdAt('dlv');
-    return { id, organizationId: event.organizationId, webhookId: webhook.id, eventId: event.id, eventType: event.type, test, at, headers: JSON.stringify(headers), body };
+    return {
+      id,
+      organizationId: event.organizationId,
+      webhookId: webhook.id,
+      eventId: event.id,
+      eventType: event.type,
+      test,
+      at,
+      headers: JSON.stringify(headers),
+      body,
+      lease: null,
+    };
   });
 }
 
@@ -120,10 +164,10 @@ function eventRecord(spec: EventSpec): EventRecord {
   return { id, type: spec.type, organizationId: spec.organizationId, teamId: spec.teamId, createdAt: at, data: spec.data, metadata: spec.metadata ?? null };
 }
 
-async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Promise<WebhookForDelivery[]> {
+async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Promise<Receiving[]> {
   const candidates = await tx.query(RECORD_DIALECTS[app.db.provider].receivingCandidates, { organizationId: spec.organizationId });
   const facts = { type: spec.type, teamId: spec.teamId, severity: spec.severity };
-  const receiving: WebhookForDelivery[] = [];
+  const receiving: Receiving[] = [];
   for (const row of candidates) {
     const webhook = {
       enabled: true,
@@ -132,7 +176,13 @@ async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Prom
       severities: row.severities ? JSON.parse(String(row.severities)) : null,
     };
     if (webhookReceives(webhook, facts)) {
-      receiving.push({ id: String(row.id), format: String(row.format), headerMasks: row.headerMasks === null ? null : String(row.headerMasks) });
+      receiving.push({
+        id: String(row.id),
+        format: String(row.format),
+        headerMasks: row.headerMasks === null ? null : String(row.headerMasks),
+        timeoutMs: Number(row.timeoutMs),
+        version: epochMs(row.updatedAt)!,
+      });
     }
   }
   return receiving;
@@ -148,8 +198,39 @@ export async function recordEvent(tx: SqlRunner, app: App, spec: EventSpec, extr
   const webhooks = await receivingWebhooks(tx, app, spec);
   const event = eventRecord(spec);
   const deliveries = deliveryRows(app, event, webhooks, false);
+  const reservation = webhooks.length ? app.handoff.reserve(webhooks.map((webhook) => webhook.id)) : null;
+  if (reservation) leaseTaken(app, deliveries, webhooks, reservation);
   await write(tx, app, { issue: extra.issue, event: { record: event, spec }, deliveries });
-  return { event, deliveries: announced(deliveries) };
+  return { event, deliveries: announced(deliveries), ...(reservation ? { handoff: handedOff(deliveries, webhooks, reservation) } : {}) };
+}
+
+/** The deliveries the dispatcher took are written leased to it, as its claims lease them. */
+function leaseTaken(app: App, deliveries: DeliveryRow[], webhooks: readonly Receiving[], reservation: Reservation): void {
+  deliveries.forEach((row, i) => {
+    if (reservation.taken[i]) row.lease = row.at.getTime() + webhooks[i].timeoutMs + app.config.dispatch.leaseMarginMs;
+  });
+}
+
+function handedOff(deliveries: readonly DeliveryRow[], webhooks: readonly Receiving[], reservation: Reservation): HandedOff {
+  const claimed: ClaimedDelivery[] = [];
+  deliveries.forEach((row, i) => {
+    if (!reservation.taken[i]) return;
+    claimed.push({
+      id: row.id,
+      organizationId: row.organizationId,
+      webhookId: row.webhookId,
+      eventId: row.eventId,
+      eventType: row.eventType,
+      test: row.test,
+      createdAt: row.at,
+      webhookVersion: webhooks[i].version,
+      attemptCount: 0,
+      lastStatusCode: null,
+      requestHeaders: row.headers,
+      requestBody: row.body,
+    });
+  });
+  return { count: claimed.length, start: () => reservation.start(claimed) };
 }
 
 /** Records the event and a delivery to exactly these webhooks, whatever their filters (webhook.test). */
@@ -164,9 +245,13 @@ export async function recordEventFor(
   return { event, deliveries: announced(deliveries) };
 }
 
-/** After the transaction that recorded deliveries has committed: tell subscribers and the dispatcher. */
-export function announceDeliveries(app: App, deliveries: readonly DeliveryUpdate[]): void {
+/**
+ * After the transaction that recorded deliveries has committed: tell subscribers, hand the
+ * dispatcher what it took, and wake it (and on PostgreSQL the other instances) for the rest.
+ */
+export function announceDeliveries(app: App, deliveries: readonly DeliveryUpdate[], handoff?: HandedOff): void {
   if (deliveries.length === 0) return;
-  app.wakeDispatcher();
   for (const update of deliveries) app.pubsub.publish('delivery-updated', update);
+  handoff?.start();
+  if ((handoff?.count ?? 0) < deliveries.length) app.wakeDispatcher();
 }

@@ -5,7 +5,7 @@ import type { Issue } from '../generated/prisma/client.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { issuePayload } from './envelope.ts';
-import { announceDeliveries, recordEvent, type Tx } from './events.ts';
+import { announceDeliveries, recordEvent, type RecordedEvent, type Tx } from './events.ts';
 import { newIdAt } from './ids.ts';
 import { issueChanges, updateEvent, type IssueValues } from './issue-events.ts';
 
@@ -73,11 +73,11 @@ export async function createIssue(app: App, actor: Actor, input: CreateIssueInpu
   };
   // The API's hot path, on our own statements: on PostgreSQL one read and one write statement (no
   // transaction needed), on SQLite a few statements in one transaction.
-  const { deliveries } =
+  const { deliveries, handoff } =
     app.db.provider === 'postgresql'
       ? await recordEvent(app.db.sql, app, spec, { issue })
       : await app.db.sql.transaction((tx) => recordEvent(tx, app, spec, { issue }));
-  announceDeliveries(app, deliveries);
+  announceDeliveries(app, deliveries, handoff);
   return issue;
 }
 
@@ -92,7 +92,7 @@ export async function updateIssue(app: App, actor: Actor, id: string, input: Upd
     if (input.teamId !== null) await requireTeam(app, actor, input.teamId);
     wanted.teamId = input.teamId;
   }
-  const { issue, deliveries } = await app.db.prisma.$transaction(async (tx) => {
+  const { issue, deliveries, handoff } = await app.db.prisma.$transaction(async (tx): Promise<{ issue: Issue } & Partial<RecordedEvent>> => {
     await app.db.lockRow(tx, 'Issue', id);
     const stored = await findIssue(tx, actor, id);
     const changes = issueChanges(stored, wanted);
@@ -106,16 +106,16 @@ export async function updateIssue(app: App, actor: Actor, id: string, input: Upd
     await tx.issueHistory.create({
       data: { id: historyId, issueId: id, at, userId: actor.userId, changes: JSON.stringify(changes.map((change) => change.text)) },
     });
-    const { deliveries } = await recordEvent(app.db.sqlIn(tx), app, {
+    const recorded = await recordEvent(app.db.sqlIn(tx), app, {
       organizationId: actor.organizationId,
       type: spec.type,
       teamId: issue.teamId,
       severity: issue.severity,
       data: { issue: await payloadOf(tx, issue), eventData: spec.eventData, userId: actor.userId },
     });
-    return { issue, deliveries };
+    return { issue, ...recorded };
   });
-  announceDeliveries(app, deliveries);
+  announceDeliveries(app, deliveries ?? [], handoff);
   return issue;
 }
 
@@ -125,11 +125,11 @@ export async function addIssueComment(app: App, actor: Actor, issueId: string, b
   const text = body.trim();
   if (!text) throw badInput('body', 'must not be empty');
   if (text.length > MAX_COMMENT_LENGTH) throw badInput('body', `must be at most ${MAX_COMMENT_LENGTH} characters`);
-  const { comment, deliveries } = await app.db.prisma.$transaction(async (tx) => {
+  const { comment, deliveries, handoff } = await app.db.prisma.$transaction(async (tx) => {
     const issue = await findIssue(tx, actor, issueId);
     const { id, at } = newIdAt('cmt');
     const comment = await tx.issueComment.create({ data: { id, issueId, userId: actor.userId, body: text, createdAt: at } });
-    const { deliveries } = await recordEvent(app.db.sqlIn(tx), app, {
+    const recorded = await recordEvent(app.db.sqlIn(tx), app, {
       organizationId: actor.organizationId,
       type: 'issue.comment_added',
       teamId: issue.teamId,
@@ -140,8 +140,8 @@ export async function addIssueComment(app: App, actor: Actor, issueId: string, b
         userId: actor.userId,
       },
     });
-    return { comment, deliveries };
+    return { comment, ...recorded };
   });
-  announceDeliveries(app, deliveries);
+  announceDeliveries(app, deliveries, handoff);
   return comment;
 }
