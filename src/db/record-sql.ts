@@ -62,4 +62,10 @@ FROM ${pgRecordset('deliveries', DELIVERY_FIELDS, { test: 'boolean' })}`,
   receivingCandidates: RECEIVING_CANDIDATES,
 };
 
+/** PostgreSQL: receivingCandidates of several organizations (:organizationIds, a JSON array) at once. */
+export const PG_RECEIVING_CANDIDATES_OF = `
+SELECT "organizationId", "id", "format", "headerMasks", "events", "teamId", "severities", "timeoutMs", "updatedAt" FROM "Webhook"
+WHERE "organizationId" IN (SELECT jsonb_array_elements_text(:organizationIds::jsonb)) AND "deletedAt" IS NULL AND "enabled" = TRUE
+ORDER BY "organizationId", "id"`;
+
 export const RECORD_DIALECTS: Record<Provider, RecordDialect> = { sqlite, postgresql };

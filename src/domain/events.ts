@@ -5,8 +5,9 @@ import type { App, Reservation } from '../app.ts';
 import type { ClaimedDelivery } from '../db/queue.ts';
 import { formatFor, type WebhookFormat } from '../delivery/formats/index.ts';
 import { baseHeaders } from '../delivery/signing.ts';
-import { RECORD_DIALECTS } from '../db/record-sql.ts';
-import { epochMs, timeParam, type SqlRunner } from '../db/sql.ts';
+import { PG_RECEIVING_CANDIDATES_OF, RECORD_DIALECTS } from '../db/record-sql.ts';
+import { epochMs, timeParam, type Row, type SqlRunner } from '../db/sql.ts';
+import { together, type Outcome } from '../db/together.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
 import { envelopeFor, type EventRecord, type IssueRow } from './envelope.ts';
@@ -74,32 +75,33 @@ interface Write {
   deliveries: readonly DeliveryRow[];
 }
 
-/** One statement on PostgreSQL, one per part on SQLite (record-sql.ts). */
-async function write(tx: SqlRunner, app: App, parts: Write): Promise<void> {
+/** One statement on PostgreSQL, one per part on SQLite (record-sql.ts), for any number of writes. */
+async function write(tx: SqlRunner, app: App, writes: readonly Write[]): Promise<void> {
   const { write: statements, bool } = RECORD_DIALECTS[app.db.provider];
   const time = (ms: number) => timeParam(app.db.provider, ms);
-  const issues = parts.issue ? [{ ...parts.issue, createdAt: time(parts.issue.createdAt.getTime()), updatedAt: time(parts.issue.updatedAt.getTime()) }] : [];
-  const events = parts.event
-    ? [
-        {
-          id: parts.event.record.id,
-          organizationId: parts.event.spec.organizationId,
-          type: parts.event.spec.type,
-          teamId: parts.event.spec.teamId,
-          severity: parts.event.spec.severity,
-          data: JSON.stringify(parts.event.spec.data),
-          metadata: parts.event.spec.metadata ? JSON.stringify(parts.event.spec.metadata) : null,
-          idempotencyKey: parts.event.spec.idempotencyKey ?? null,
-          createdAt: time(parts.event.record.createdAt.getTime()),
-        },
-      ]
-    : [];
-  const deliveries = parts.deliveries.map((row) => ({
-    ...row,
-    test: bool(row.test),
-    at: time(row.at.getTime()),
-    lease: row.lease === null ? null : time(row.lease),
-  }));
+  const issues = writes.flatMap(({ issue }) =>
+    issue ? [{ ...issue, createdAt: time(issue.createdAt.getTime()), updatedAt: time(issue.updatedAt.getTime()) }] : [],
+  );
+  const events = writes.flatMap(({ event }) =>
+    event
+      ? [
+          {
+            id: event.record.id,
+            organizationId: event.spec.organizationId,
+            type: event.spec.type,
+            teamId: event.spec.teamId,
+            severity: event.spec.severity,
+            data: JSON.stringify(event.spec.data),
+            metadata: event.spec.metadata ? JSON.stringify(event.spec.metadata) : null,
+            idempotencyKey: event.spec.idempotencyKey ?? null,
+            createdAt: time(event.record.createdAt.getTime()),
+          },
+        ]
+      : [],
+  );
+  const deliveries = writes.flatMap((parts) =>
+    parts.deliveries.map((row) => ({ ...row, test: bool(row.test), at: time(row.at.getTime()), lease: row.lease === null ? null : time(row.lease) })),
+  );
   if ('statement' in statements) {
     await tx.query(statements.statement, { issues: JSON.stringify(issues), events: JSON.stringify(events), deliveries: JSON.stringify(deliveries) });
     return;
@@ -155,7 +157,7 @@ export async function createDeliveries(
 ): Promise<DeliveryUpdate[]> {
   if (webhooks.length === 0) return [];
   const deliveries = deliveryRows(app, event, webhooks, options.test ?? false);
-  await write(tx, app, { deliveries });
+  await write(tx, app, [{ deliveries }]);
   return announced(deliveries);
 }
 
@@ -164,8 +166,8 @@ function eventRecord(spec: EventSpec): EventRecord {
   return { id, type: spec.type, organizationId: spec.organizationId, teamId: spec.teamId, createdAt: at, data: spec.data, metadata: spec.metadata ?? null };
 }
 
-async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Promise<Receiving[]> {
-  const candidates = await tx.query(RECORD_DIALECTS[app.db.provider].receivingCandidates, { organizationId: spec.organizationId });
+/** Which of the organization's enabled webhooks (RECORD_DIALECTS' receivingCandidates) receive the event. */
+function receivingOf(spec: EventSpec, candidates: readonly Row[]): Receiving[] {
   const facts = { type: spec.type, teamId: spec.teamId, severity: spec.severity };
   const receiving: Receiving[] = [];
   for (const row of candidates) {
@@ -188,20 +190,74 @@ async function receivingWebhooks(tx: SqlRunner, app: App, spec: EventSpec): Prom
   return receiving;
 }
 
-/**
- * Records the event and a delivery to every enabled webhook of the organization that receives it,
- * and the issue it is about when that is new (createIssue). `tx` is one of our transactions
- * (db.sql), Prisma's (db.sqlIn(tx)), or on PostgreSQL db.sql itself: the webhooks are read first
- * and everything is written by one statement, which is atomic on its own.
- */
-export async function recordEvent(tx: SqlRunner, app: App, spec: EventSpec, extra: { issue?: IssueRow } = {}): Promise<RecordedEvent> {
-  const webhooks = await receivingWebhooks(tx, app, spec);
+/** How one recording reads its webhooks and writes its rows. */
+interface Recorder {
+  candidates(organizationId: string): Promise<Row[]>;
+  write(parts: Write): Promise<void>;
+}
+
+async function record(app: App, recorder: Recorder, spec: EventSpec, extra: { issue?: IssueRow }): Promise<RecordedEvent> {
+  const webhooks = receivingOf(spec, await recorder.candidates(spec.organizationId));
   const event = eventRecord(spec);
   const deliveries = deliveryRows(app, event, webhooks, false);
   const reservation = webhooks.length ? app.handoff.reserve(webhooks.map((webhook) => webhook.id)) : null;
   if (reservation) leaseTaken(app, deliveries, webhooks, reservation);
-  await write(tx, app, { issue: extra.issue, event: { record: event, spec }, deliveries });
+  await recorder.write({ issue: extra.issue, event: { record: event, spec }, deliveries });
   return { event, deliveries: announced(deliveries), ...(reservation ? { handoff: handedOff(deliveries, webhooks, reservation) } : {}) };
+}
+
+/**
+ * Records the event and a delivery to every enabled webhook of the organization that receives it,
+ * and the issue it is about when that is new (createIssue), in `tx`: one of our transactions
+ * (db.sql) or Prisma's (db.sqlIn(tx)).
+ */
+export function recordEvent(tx: SqlRunner, app: App, spec: EventSpec, extra: { issue?: IssueRow } = {}): Promise<RecordedEvent> {
+  const recorder: Recorder = {
+    candidates: (organizationId) => tx.query(RECORD_DIALECTS[app.db.provider].receivingCandidates, { organizationId }),
+    write: (parts) => write(tx, app, [parts]),
+  };
+  return record(app, recorder, spec, extra);
+}
+
+/**
+ * The same without a transaction, on PostgreSQL: the webhooks are read first, then everything is
+ * written by one statement, atomic on its own. Recordings started in the same turn of the event
+ * loop share both round trips (together.ts); when their shared write fails, each is written
+ * alone, so that one bad row fails only its own recording.
+ */
+export function recordEventTogether(app: App, spec: EventSpec, extra: { issue?: IssueRow } = {}): Promise<RecordedEvent> {
+  let recorder = recorders.get(app);
+  if (!recorder) {
+    recorder = sharedRecorder(app);
+    recorders.set(app, recorder);
+  }
+  return record(app, recorder, spec, extra);
+}
+
+const recorders = new WeakMap<App, Recorder>();
+
+function sharedRecorder(app: App): Recorder {
+  const candidates = together(async (organizationIds: string[]): Promise<Array<Outcome<Row[]>>> => {
+    const rows = await app.db.sql.query(PG_RECEIVING_CANDIDATES_OF, { organizationIds: JSON.stringify([...new Set(organizationIds)]) });
+    return organizationIds.map((id) => ({ ok: true, value: rows.filter((row) => row.organizationId === id) }));
+  });
+  const written = together(async (writes: Write[]): Promise<Array<Outcome<void>>> => {
+    try {
+      await write(app.db.sql, app, writes);
+      return writes.map(() => ({ ok: true, value: undefined }));
+    } catch (error) {
+      if (writes.length === 1) return [{ ok: false, error }];
+      return Promise.all(
+        writes.map((parts) =>
+          write(app.db.sql, app, [parts]).then(
+            (): Outcome<void> => ({ ok: true, value: undefined }),
+            (alone: unknown): Outcome<void> => ({ ok: false, error: alone }),
+          ),
+        ),
+      );
+    }
+  });
+  return { candidates, write: written };
 }
 
 /** The deliveries the dispatcher took are written leased to it, as its claims lease them. */
@@ -241,7 +297,7 @@ export async function recordEventFor(
 ): Promise<RecordedEvent> {
   const event = eventRecord(spec);
   const deliveries = deliveryRows(app, event, webhooks, test ?? false);
-  await write(tx, app, { event: { record: event, spec }, deliveries });
+  await write(tx, app, [{ event: { record: event, spec }, deliveries }]);
   return { event, deliveries: announced(deliveries) };
 }
 

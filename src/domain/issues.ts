@@ -5,7 +5,7 @@ import type { Issue } from '../generated/prisma/client.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { issuePayload } from './envelope.ts';
-import { announceDeliveries, recordEvent, type RecordedEvent, type Tx } from './events.ts';
+import { announceDeliveries, recordEvent, recordEventTogether, type RecordedEvent, type Tx } from './events.ts';
 import { newIdAt } from './ids.ts';
 import { issueChanges, updateEvent, type IssueValues } from './issue-events.ts';
 
@@ -72,10 +72,11 @@ export async function createIssue(app: App, actor: Actor, input: CreateIssueInpu
     data: { issue: issuePayload(issue, []), eventData: {}, userId: actor.userId },
   };
   // The API's hot path, on our own statements: on PostgreSQL one read and one write statement (no
-  // transaction needed), on SQLite a few statements in one transaction.
+  // transaction needed), shared by the calls of the moment; on SQLite a few statements in one
+  // transaction, sharing its commit.
   const { deliveries, handoff } =
     app.db.provider === 'postgresql'
-      ? await recordEvent(app.db.sql, app, spec, { issue })
+      ? await recordEventTogether(app, spec, { issue })
       : await app.db.sql.transaction((tx) => recordEvent(tx, app, spec, { issue }));
   announceDeliveries(app, deliveries, handoff);
   return issue;
