@@ -6,7 +6,9 @@
 //
 // New deliveries of this process skip the claim when it has room for them (app.handoff): the
 // writer reserves room first, writes them leased to this process, and hands them over once
-// committed. Room is promised only while no due work waits for slots, so new work never passes
+// committed. The room is the free slots plus a bounded queue of leased deliveries waiting for a
+// slot (`ready`, per webhook, oldest first), so that one event to many webhooks needs no claim at
+// all. Room is promised only while no due work waits in the database, so new work never passes
 // older work; a process that dies before sending them leaves leases that run out as any claim's.
 import { setMaxListeners } from 'node:events';
 import type { App, Handoff, Reservation } from '../app.ts';
@@ -37,6 +39,17 @@ const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwa
 
 /** How long room promised to a write is held for it: far longer than any write takes. */
 const RESERVATION_MS = 5_000;
+/** Leased deliveries waiting here for a slot, at most: this many times `concurrency`… */
+const READY_FACTOR = 16;
+/** …and this many times the per-webhook cap for one webhook (in flight, waiting and promised). */
+const READY_PER_WEBHOOK_FACTOR = 4;
+
+/** A leased delivery waiting for a slot; leasedAt is when its lease began (epoch ms). */
+interface Ready {
+  delivery: ClaimedDelivery;
+  target: Target;
+  leasedAt: number;
+}
 
 /** Room promised to deliveries being written, per webhook. */
 interface Promised {
@@ -59,6 +72,9 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   const targets = new Map<string, Target>();
   const inFlight = new Map<string, { delivery: ClaimedDelivery; done: Promise<void> }>();
   const perWebhookCount = new Map<string, number>();
+  /** Leased here, waiting for a slot: per webhook, oldest first. */
+  const ready = new Map<string, Ready[]>();
+  let readyCount = 0;
   const results: AttemptRecord[] = [];
   /** Results in the write under way. */
   let writing = 0;
@@ -73,7 +89,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   let woken = false;
   /** The last pass had more due work than free slots: finished attempts should wake the loop. */
   let slotBound = false;
-  /** The same, for all slots (not a webhook at its cap): new deliveries must wait their turn. */
+  /** Due work waits in the database (a claim came back full, or new work was written PENDING): new deliveries wait their turn. */
   let backlogged = false;
   let flushing: Promise<void> | null = null;
   const promised = new Set<Promised>();
@@ -167,11 +183,36 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         const left = (perWebhookCount.get(delivery.webhookId) ?? 1) - 1;
         if (left === 0) perWebhookCount.delete(delivery.webhookId);
         else perWebhookCount.set(delivery.webhookId, left);
+        launchReady();
         // Wake for a webhook back under its cap, or when work waits for slots and a quarter are
         // free (fewer would make many small claims; the written batch wakes the loop anyway).
-        if (left === perWebhook - 1 || (slotBound && concurrency - inFlight.size >= refillAt)) wake();
+        if (left === perWebhook - 1 || (slotBound && concurrency - inFlight.size - readyCount >= refillAt)) wake();
       });
     inFlight.set(delivery.id, { delivery, done });
+  }
+
+  /**
+   * Fills free slots from the deliveries waiting here, oldest first per webhook, within each
+   * webhook's cap. One that waited so long that its lease could run out during its attempt is
+   * given back instead, for the next claim.
+   */
+  function launchReady(): void {
+    if (!running) return;
+    const now = Date.now();
+    const stale: string[] = [];
+    for (const [webhookId, waiting] of ready) {
+      if (inFlight.size >= concurrency) break;
+      while (waiting.length > 0 && inFlight.size < concurrency && (perWebhookCount.get(webhookId) ?? 0) < perWebhook) {
+        const next = waiting.shift()!;
+        readyCount -= 1;
+        if (now - next.leasedAt > leaseMarginMs / 2) stale.push(next.delivery.id);
+        else launch(next.delivery, next.target);
+      }
+      if (waiting.length === 0) ready.delete(webhookId);
+    }
+    if (stale.length) {
+      queue.release(stale).then(wake, (error) => log.error({ err: error }, 'releasing leases failed'));
+    }
   }
 
   function scheduleFlush(): void {
@@ -228,29 +269,35 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
    * `concurrency`: a killed process has then sent at most twice that without recording it.
    */
   function freeSlots(promisedTotal: number): number {
-    return concurrency - inFlight.size - promisedTotal - Math.max(0, results.length + writing - concurrency);
+    return concurrency - inFlight.size - readyCount - promisedTotal - Math.max(0, results.length + writing - concurrency);
   }
 
-  /** Webhooks with as many attempts in flight here (or promised) as they may have. */
+  /** A webhook's attempts in flight here, waiting here and promised. */
+  function heldFor(id: string, promisedPerWebhook: ReadonlyMap<string, number>): number {
+    return (perWebhookCount.get(id) ?? 0) + (ready.get(id)?.length ?? 0) + (promisedPerWebhook.get(id) ?? 0);
+  }
+
+  /** Webhooks with as many attempts in flight here (or waiting, or promised) as they may have. */
   function saturatedWebhooks(promisedPerWebhook: ReadonlyMap<string, number> = promisedCounts().perWebhook): string[] {
-    const ids = new Set([...perWebhookCount.keys(), ...promisedPerWebhook.keys()]);
-    return [...ids].filter((id) => (perWebhookCount.get(id) ?? 0) + (promisedPerWebhook.get(id) ?? 0) >= perWebhook);
+    const ids = new Set([...perWebhookCount.keys(), ...ready.keys(), ...promisedPerWebhook.keys()]);
+    return [...ids].filter((id) => heldFor(id, promisedPerWebhook) >= perWebhook);
   }
 
   function reserve(webhookIds: readonly string[]): Reservation | null {
     if (!running || backlogged) return null;
     const counts = promisedCounts();
-    let room = freeSlots(counts.total);
-    if (room <= 0) return null;
+    let room = freeSlots(counts.total) + concurrency * READY_FACTOR;
     const promise: Promised = { perWebhook: new Map(), total: 0, lapsesAt: performance.now() + RESERVATION_MS };
     const taken = webhookIds.map((id) => {
-      const count = (perWebhookCount.get(id) ?? 0) + (counts.perWebhook.get(id) ?? 0) + (promise.perWebhook.get(id) ?? 0);
-      if (room <= 0 || count >= perWebhook) return false;
+      const count = heldFor(id, counts.perWebhook) + (promise.perWebhook.get(id) ?? 0);
+      if (room <= 0 || count >= perWebhook * READY_PER_WEBHOOK_FACTOR) return false;
       room -= 1;
       promise.total += 1;
       promise.perWebhook.set(id, (promise.perWebhook.get(id) ?? 0) + 1);
       return true;
     });
+    // What was not taken is written PENDING: until a claim has caught up with it, newer work waits too.
+    if (promise.total < webhookIds.length) backlogged = true;
     if (promise.total === 0) return null;
     promised.add(promise);
     return {
@@ -269,27 +316,37 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       await queue.release(deliveries.map((d) => d.id));
       return;
     }
-    await launchClaimed(deliveries);
+    await launchLeased(deliveries, (delivery) => new Date(delivery.createdAt).getTime());
   }
 
   async function claimAndLaunch(free: number, saturated: string[]): Promise<number> {
-    const claimed = await queue.claim({ now: Date.now(), limit: free, perWebhook, saturated, leaseMarginMs });
+    const now = Date.now();
+    const claimed = await queue.claim({ now, limit: free, perWebhook, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
-    await launchClaimed(claimed);
+    await launchLeased(claimed, () => now);
     return claimed.length;
   }
 
-  async function launchClaimed(claimed: readonly ClaimedDelivery[]): Promise<void> {
-    await loadTargets(claimed);
+  /** Queues leased deliveries for slots (claimed ones fit the free slots at once) and fills the slots. */
+  async function launchLeased(leased: readonly ClaimedDelivery[], leasedAt: (delivery: ClaimedDelivery) => number): Promise<void> {
+    await loadTargets(leased);
     const unsendable: ClaimedDelivery[] = [];
-    for (const delivery of claimed) {
+    for (const delivery of leased) {
       // Its lease ran out while its attempt is still in flight here: the new lease is ours, the attempt goes on.
       if (inFlight.has(delivery.id)) continue;
       const target = targets.get(delivery.webhookId);
       // A disabled webhook still gets its test events: that is how one checks it before re-enabling.
-      if (!target || target.deleted || (!target.enabled && !delivery.test)) unsendable.push(delivery);
-      else launch(delivery, target);
+      if (!target || target.deleted || (!target.enabled && !delivery.test)) {
+        unsendable.push(delivery);
+        continue;
+      }
+      const waiting = ready.get(delivery.webhookId);
+      const entry = { delivery, target, leasedAt: leasedAt(delivery) };
+      if (waiting) waiting.push(entry);
+      else ready.set(delivery.webhookId, [entry]);
+      readyCount += 1;
     }
+    launchReady();
     if (unsendable.length) for (const update of await queue.cancel(unsendable)) app.pubsub.publish('delivery-updated', update);
   }
 
@@ -307,8 +364,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       if (!running) break;
       // Work may be waiting for slots: all of ours, or those of a webhook at its per-webhook cap.
       const capped = saturatedWebhooks().length > 0;
-      backlogged = free <= 0 || claimed === free;
-      slotBound = backlogged || capped;
+      // Only a claim tells whether due work waits in the database. With no free slot none was made
+      // (work handed over here may hold every slot), so what was known stays.
+      if (free > 0) backlogged = claimed === free;
+      slotBound = free <= 0 || claimed === free || capped;
       if (woken || (free > 0 && claimed === free)) continue;
       let delay = pollIntervalMs;
       if (free > claimed) {
@@ -346,6 +405,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         await Promise.all(pending.map((p) => p.done));
       }
       while (flushing) await flushing;
+      // Leased here but never started: the next claim may take them at once.
+      for (const waiting of ready.values()) abandoned.push(...waiting.map((entry) => entry.delivery.id));
+      ready.clear();
+      readyCount = 0;
       await queue.release(abandoned).catch((error) => log.error({ err: error }, 'releasing leases failed'));
       await sender.close();
     },

@@ -9,7 +9,7 @@ import { startTestService, type TestService } from '../support/service.ts';
 
 const MARGIN_MS = 7_000;
 
-describe('handing new deliveries to the dispatcher (3 slots, 2 per webhook)', () => {
+describe('handing new deliveries to the dispatcher (3 slots, 2 per webhook in flight)', () => {
   let hw: TestService;
   let receiver: Receiver;
   beforeAll(async () => {
@@ -21,15 +21,17 @@ describe('handing new deliveries to the dispatcher (3 slots, 2 per webhook)', ()
     await receiver?.close();
   });
 
-  it('promises no more room than its free slots, nor more to a webhook than its cap; a started reservation frees its room', () => {
+  it('promises a webhook up to four times its cap; what it declines makes it promise nothing until a claim has caught up', async () => {
     const { dispatcher } = hw.service;
-    const first = dispatcher.reserve(['wh_a', 'wh_a', 'wh_a', 'wh_b', 'wh_c']);
-    expect(first?.taken).toEqual([true, true, false, true, false]);
-    expect(dispatcher.reserve(['wh_d'])).toBeNull();
+    const first = dispatcher.reserve([...Array(9).fill('wh_a'), 'wh_b']);
+    expect(first?.taken).toEqual([...Array(8).fill(true), false, true]);
+    // The ninth is written PENDING: nothing newer may pass it.
+    expect(dispatcher.reserve(['wh_c'])).toBeNull();
     first!.start([]);
-    const second = dispatcher.reserve(['wh_d']);
-    expect(second?.taken).toEqual([true]);
-    second!.start([]);
+    // The claim loop's next look (every 200 ms here) finds no due work: new work is taken again.
+    const second = await waitUntil(() => dispatcher.reserve(['wh_c']), 'the dispatcher to take new work again');
+    expect(second.taken).toEqual([true]);
+    second.start([]);
   });
 
   it('writes a new delivery leased to this process for its webhook timeout plus the margin, and sends it', async () => {
@@ -56,24 +58,62 @@ describe('handing new deliveries to the dispatcher (3 slots, 2 per webhook)', ()
     expect(receiver.on(path)).toHaveLength(1);
   });
 
-  it('writes what is beyond its room PENDING and unleased, and a claim sends it after', async () => {
+  it('writes what is beyond its room PENDING and unleased, and a claim sends it after the rest', async () => {
     const admin = await newOrg(hw, 'Handoff');
     const path = '/handoff/beyond';
-    receiver.script(path, [{ status: 200, delayMs: 400 }]);
+    // Held a second: the nine are written before the first two answers free room.
+    receiver.script(path, [{ status: 200, delayMs: 1000 }]);
     const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path) });
-    const issues = [await createIssue(admin), await createIssue(admin), await createIssue(admin)];
-    const rows = await hw.service.app.db.sql.query(`SELECT "createdAt", "leaseExpiresAt" FROM "Delivery" WHERE "webhookId" = :webhookId ORDER BY "id"`, {
-      webhookId,
-    });
-    // Two per webhook, leased from their creation (the default timeout is 5 s): the third waits for a claim.
-    const leasedFor = rows.map((row) => (row.leaseExpiresAt === null ? null : epochMs(row.leaseExpiresAt)! - epochMs(row.createdAt)!));
-    expect(leasedFor).toEqual([5000 + MARGIN_MS, 5000 + MARGIN_MS, null]);
-    await receiver.waitFor(path, 3);
+    const issues: string[] = [];
+    const leasedFor: Array<number | null> = [];
+    for (let i = 0; i < 9; i += 1) {
+      issues.push(await createIssue(admin));
+      // Read at once, while its attempt is in flight or waits for a slot (a settled one has no lease).
+      const [row] = await hw.service.app.db.sql.query(
+        `SELECT "createdAt", "leaseExpiresAt" FROM "Delivery" WHERE "webhookId" = :webhookId ORDER BY "id" DESC LIMIT 1`,
+        { webhookId },
+      );
+      leasedFor.push(row.leaseExpiresAt === null ? null : epochMs(row.leaseExpiresAt)! - epochMs(row.createdAt)!);
+    }
+    // Eight (four times the cap of 2) leased from their creation (the default timeout is 5 s);
+    // the ninth waits for a claim.
+    expect(leasedFor).toEqual([...Array(8).fill(5000 + MARGIN_MS), null]);
+    await receiver.waitFor(path, 9);
     const arrived = receiver.on(path).map((r) => JSON.parse(r.body.toString()).data.issue.id);
-    expect(arrived.slice(2)).toEqual([issues[2]]);
+    expect(arrived.at(-1)).toEqual(issues[8]);
     await waitUntil(async () => {
       const list = await deliveriesOf(admin, webhookId, 'SUCCEEDED');
-      return list.length === 3 ? list : null;
-    }, 'all three to succeed');
+      return list.length === 9 ? list : null;
+    }, 'all nine to succeed');
+  });
+});
+
+describe('a handed-over delivery that waits longer than half the lease margin (1 slot, margin 1 s)', () => {
+  let hw: TestService;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    hw = await startTestService({ HOOKWARDEN_CONCURRENCY: '1', HOOKWARDEN_WEBHOOK_CONCURRENCY: '1', HOOKWARDEN_LEASE_MARGIN_MS: '1000' });
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await hw?.stop();
+    await receiver?.close();
+  });
+
+  it('is given back for a claim rather than sent on a lease that may run out, and still arrives once', async () => {
+    const admin = await newOrg(hw, 'Handoff');
+    const path = '/handoff/slow';
+    receiver.script(path, [{ status: 200, delayMs: 800 }]);
+    const { id: webhookId } = await createWebhook(admin, { url: receiver.url(path), timeoutMs: 5000 });
+    await createIssue(admin);
+    await createIssue(admin);
+    // The second waited 800 ms for the slot, over half the margin: its lease (5 s + 1 s from its
+    // creation) is given back and a claim takes it then, not when it runs out.
+    await receiver.waitFor(path, 2, 4000);
+    await waitUntil(async () => {
+      const list = await deliveriesOf(admin, webhookId, 'SUCCEEDED');
+      return list.length === 2 ? list : null;
+    }, 'both to succeed', 4000);
+    expect(receiver.on(path)).toHaveLength(2);
   });
 });
