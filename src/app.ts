@@ -27,8 +27,8 @@ export interface DeliveryObserver {
  * written leased to it and sent as soon as they are committed, with no claim in between.
  */
 export interface Handoff {
-  /** Which of these deliveries (their webhooks, in order) it takes; null when it takes none. */
-  reserve(webhookIds: readonly string[]): Reservation | null;
+  /** Which of these deliveries (their webhooks and body sizes, in order) it takes; null when it takes none. */
+  reserve(deliveries: ReadonlyArray<{ webhookId: string; bytes: number }>): Reservation | null;
 }
 
 export interface Reservation {

@@ -6,9 +6,9 @@
 //
 // New deliveries of this process skip the claim when it has room for them (app.handoff): the
 // writer reserves room first, writes them leased to this process, and hands them over once
-// committed. The room is the free slots plus a bounded queue of leased deliveries waiting for a
-// slot (`ready`, per webhook, oldest first), so that one event to many webhooks needs no claim at
-// all. Room is promised only while no due work waits in the database, so new work never passes
+// committed. The room is the free slots plus a queue of leased deliveries waiting for a slot
+// (`ready`, per webhook, oldest first; bounded in number and in body bytes), so that one event to
+// many webhooks needs no claim at all. Room is promised only while no due work waits in the database, so new work never passes
 // older work; a process that dies before sending them leaves leases that run out as any claim's.
 import { setMaxListeners } from 'node:events';
 import type { App, Handoff, Reservation } from '../app.ts';
@@ -41,8 +41,10 @@ const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwa
 const RESERVATION_MS = 5_000;
 /** Leased deliveries waiting here for a slot, at most: this many times `concurrency`… */
 const READY_FACTOR = 16;
-/** …and this many times the per-webhook cap for one webhook (in flight, waiting and promised). */
+/** …and this many times the per-webhook cap for one webhook (in flight, waiting and promised)… */
 const READY_PER_WEBHOOK_FACTOR = 4;
+/** …and bodies of this many bytes (waiting and promised), whatever their number. */
+const READY_MAX_BYTES = 16 * 1024 * 1024;
 
 /** A leased delivery waiting for a slot; leasedAt is when its lease began (epoch ms). */
 interface Ready {
@@ -55,6 +57,7 @@ interface Ready {
 interface Promised {
   perWebhook: Map<string, number>;
   total: number;
+  bytes: number;
   lapsesAt: number;
 }
 
@@ -75,6 +78,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   /** Leased here, waiting for a slot: per webhook, oldest first. */
   const ready = new Map<string, Ready[]>();
   let readyCount = 0;
+  let readyBytes = 0;
   const results: AttemptRecord[] = [];
   /** Results in the write under way. */
   let writing = 0;
@@ -205,6 +209,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       while (waiting.length > 0 && inFlight.size < concurrency && (perWebhookCount.get(webhookId) ?? 0) < perWebhook) {
         const next = waiting.shift()!;
         readyCount -= 1;
+        readyBytes -= next.delivery.requestBody.length;
         if (now - next.leasedAt > leaseMarginMs / 2) stale.push(next.delivery.id);
         else launch(next.delivery, next.target);
       }
@@ -249,15 +254,16 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   }
 
   /** Room promised to writes not yet handed over; lapsed promises (a failed write) are dropped. */
-  function promisedCounts(): { total: number; perWebhook: Map<string, number> } {
+  function promisedCounts(): { total: number; bytes: number; perWebhook: Map<string, number> } {
     const now = performance.now();
-    const counts = { total: 0, perWebhook: new Map<string, number>() };
+    const counts = { total: 0, bytes: 0, perWebhook: new Map<string, number>() };
     for (const promise of promised) {
       if (promise.lapsesAt <= now) {
         promised.delete(promise);
         continue;
       }
       counts.total += promise.total;
+      counts.bytes += promise.bytes;
       for (const [id, count] of promise.perWebhook) counts.perWebhook.set(id, (counts.perWebhook.get(id) ?? 0) + count);
     }
     return counts;
@@ -283,21 +289,24 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     return [...ids].filter((id) => heldFor(id, promisedPerWebhook) >= perWebhook);
   }
 
-  function reserve(webhookIds: readonly string[]): Reservation | null {
+  function reserve(wanted: ReadonlyArray<{ webhookId: string; bytes: number }>): Reservation | null {
     if (!running || backlogged) return null;
     const counts = promisedCounts();
     let room = freeSlots(counts.total) + concurrency * READY_FACTOR;
-    const promise: Promised = { perWebhook: new Map(), total: 0, lapsesAt: performance.now() + RESERVATION_MS };
-    const taken = webhookIds.map((id) => {
+    let bytesLeft = READY_MAX_BYTES - readyBytes - counts.bytes;
+    const promise: Promised = { perWebhook: new Map(), total: 0, bytes: 0, lapsesAt: performance.now() + RESERVATION_MS };
+    const taken = wanted.map(({ webhookId: id, bytes }) => {
       const count = heldFor(id, counts.perWebhook) + (promise.perWebhook.get(id) ?? 0);
-      if (room <= 0 || count >= perWebhook * READY_PER_WEBHOOK_FACTOR) return false;
+      if (room <= 0 || bytes > bytesLeft || count >= perWebhook * READY_PER_WEBHOOK_FACTOR) return false;
       room -= 1;
+      bytesLeft -= bytes;
       promise.total += 1;
+      promise.bytes += bytes;
       promise.perWebhook.set(id, (promise.perWebhook.get(id) ?? 0) + 1);
       return true;
     });
     // What was not taken is written PENDING: until a claim has caught up with it, newer work waits too.
-    if (promise.total < webhookIds.length) backlogged = true;
+    if (promise.total < wanted.length) backlogged = true;
     if (promise.total === 0) return null;
     promised.add(promise);
     return {
@@ -345,6 +354,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       if (waiting) waiting.push(entry);
       else ready.set(delivery.webhookId, [entry]);
       readyCount += 1;
+      readyBytes += delivery.requestBody.length;
     }
     launchReady();
     if (unsendable.length) for (const update of await queue.cancel(unsendable)) app.pubsub.publish('delivery-updated', update);
@@ -409,6 +419,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       for (const waiting of ready.values()) abandoned.push(...waiting.map((entry) => entry.delivery.id));
       ready.clear();
       readyCount = 0;
+      readyBytes = 0;
       await queue.release(abandoned).catch((error) => log.error({ err: error }, 'releasing leases failed'));
       await sender.close();
     },

@@ -200,7 +200,7 @@ async function record(app: App, recorder: Recorder, spec: EventSpec, extra: { is
   const webhooks = receivingOf(spec, await recorder.candidates(spec.organizationId));
   const event = eventRecord(spec);
   const deliveries = deliveryRows(app, event, webhooks, false);
-  const reservation = webhooks.length ? app.handoff.reserve(webhooks.map((webhook) => webhook.id)) : null;
+  const reservation = deliveries.length ? app.handoff.reserve(deliveries.map((row) => ({ webhookId: row.webhookId, bytes: row.body.length }))) : null;
   if (reservation) leaseTaken(app, deliveries, webhooks, reservation);
   await recorder.write({ issue: extra.issue, event: { record: event, spec }, deliveries });
   return { event, deliveries: announced(deliveries), ...(reservation ? { handoff: handedOff(deliveries, webhooks, reservation) } : {}) };

@@ -23,15 +23,30 @@ describe('handing new deliveries to the dispatcher (3 slots, 2 per webhook in fl
 
   it('promises a webhook up to four times its cap; what it declines makes it promise nothing until a claim has caught up', async () => {
     const { dispatcher } = hw.service;
-    const first = dispatcher.reserve([...Array(9).fill('wh_a'), 'wh_b']);
+    const of = (...ids: string[]) => ids.map((webhookId) => ({ webhookId, bytes: 1000 }));
+    const first = dispatcher.reserve(of(...Array(9).fill('wh_a'), 'wh_b'));
     expect(first?.taken).toEqual([...Array(8).fill(true), false, true]);
     // The ninth is written PENDING: nothing newer may pass it.
-    expect(dispatcher.reserve(['wh_c'])).toBeNull();
+    expect(dispatcher.reserve(of('wh_c'))).toBeNull();
     first!.start([]);
     // The claim loop's next look (every 200 ms here) finds no due work: new work is taken again.
-    const second = await waitUntil(() => dispatcher.reserve(['wh_c']), 'the dispatcher to take new work again');
+    const second = await waitUntil(() => dispatcher.reserve(of('wh_c')), 'the dispatcher to take new work again');
     expect(second.taken).toEqual([true]);
     second.start([]);
+  });
+
+  it('promises bodies of at most 16 MiB in all, however few', async () => {
+    const { dispatcher } = hw.service;
+    const mib = 1024 * 1024;
+    const big = dispatcher.reserve(['wh_d', 'wh_e', 'wh_f'].map((webhookId) => ({ webhookId, bytes: 7 * mib })));
+    expect(big?.taken).toEqual([true, true, false]);
+    big!.start([]);
+    // The third was written PENDING: wait for the claim loop to catch up before the next test.
+    await waitUntil(() => {
+      const probe = dispatcher.reserve([{ webhookId: 'wh_g', bytes: 1 }]);
+      probe?.start([]);
+      return probe;
+    }, 'the dispatcher to take new work again');
   });
 
   it('writes a new delivery leased to this process for its webhook timeout plus the margin, and sends it', async () => {
