@@ -29,6 +29,11 @@ export interface DeliveryObserver {
 export interface Handoff {
   /** Which of these deliveries (their webhooks and body sizes, in order) it takes; null when it takes none. */
   reserve(deliveries: ReadonlyArray<{ webhookId: string; bytes: number }>): Reservation | null;
+  /**
+   * The webhook was changed, disabled or deleted here (after the commit): deliveries of it that
+   * wait here for a slot are checked against it again before they are sent.
+   */
+  changed(webhookId: string): void;
 }
 
 export interface Reservation {
@@ -41,7 +46,7 @@ export interface Reservation {
   start(deliveries: readonly ClaimedDelivery[]): void;
 }
 
-export const NO_HANDOFF: Handoff = { reserve: () => null };
+export const NO_HANDOFF: Handoff = { reserve: () => null, changed: () => {} };
 
 export const SILENT_OBSERVER: DeliveryObserver = { attempted: () => {}, recorded: () => {} };
 

@@ -42,7 +42,7 @@ export async function openApp(config: Config, log: Logger = createLogger(config.
     log,
     pubsub: config.redis ? createRedisPubSub(config.redis.url, config.redis.prefix) : createInMemoryPubSub(),
     wakeDispatcher: () => wake(),
-    handoff: { reserve: (deliveries) => handoff.reserve(deliveries) },
+    handoff: { reserve: (deliveries) => handoff.reserve(deliveries), changed: (webhookId) => handoff.changed(webhookId) },
     format: formatContext(),
     observer: SILENT_OBSERVER,
   };

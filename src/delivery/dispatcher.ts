@@ -205,8 +205,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     const now = Date.now();
     const stale: string[] = [];
     for (const [webhookId, waiting] of ready) {
-      if (inFlight.size >= concurrency) break;
-      while (waiting.length > 0 && inFlight.size < concurrency && (perWebhookCount.get(webhookId) ?? 0) < perWebhook) {
+      if (slotsTaken() >= concurrency) break;
+      while (waiting.length > 0 && slotsTaken() < concurrency && (perWebhookCount.get(webhookId) ?? 0) < perWebhook) {
         const next = waiting.shift()!;
         readyCount -= 1;
         readyBytes -= next.delivery.requestBody.length;
@@ -238,6 +238,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
             for (const changed of settled.webhooks) app.pubsub.publish('webhook-updated', changed);
           });
           app.observer.recorded(outcome);
+          // The breaker or a 410 disabled these (and cancelled their open deliveries): none of theirs waiting here goes out.
+          for (const webhook of outcome.webhooks) if (webhook.breaker?.disabledReason) changed(webhook.webhookId);
           retrying ||= outcome.deliveries.some((update) => update.status === 'RETRYING');
         } catch (error) {
           // The leases expire and the deliveries are tried again: at least once, never lost.
@@ -245,6 +247,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         } finally {
           writing = 0;
         }
+        // Written results free the slots they held beyond `concurrency`.
+        launchReady();
       }
       flushing = null;
       // Freed slots matter only when work was left waiting for them; a retry may fall due before
@@ -269,13 +273,18 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     return counts;
   }
 
+  /** Slots for new claims: none taken, none owed to deliveries waiting here or promised. */
+  function freeSlots(promisedTotal: number): number {
+    return concurrency - slotsTaken() - readyCount - promisedTotal;
+  }
+
   /**
-   * Free slots: a finished attempt frees its slot before its result is written (its lease stays
-   * ours until then, so no claim takes it again), as long as unwritten results stay within another
+   * A finished attempt frees its slot before its result is written (its lease stays ours until
+   * then, so no claim takes it again), as long as unwritten results stay within another
    * `concurrency`: a killed process has then sent at most twice that without recording it.
    */
-  function freeSlots(promisedTotal: number): number {
-    return concurrency - inFlight.size - readyCount - promisedTotal - Math.max(0, results.length + writing - concurrency);
+  function slotsTaken(): number {
+    return inFlight.size + Math.max(0, results.length + writing - concurrency);
   }
 
   /** A webhook's attempts in flight here, waiting here and promised. */
@@ -316,6 +325,21 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         takeOver(deliveries).catch((error) => log.error({ err: error }, 'starting new deliveries failed'));
       },
     };
+  }
+
+  /** Waiting deliveries of a webhook that changed go through its new state: sent as it now says, or cancelled. */
+  function changed(webhookId: string): void {
+    targets.delete(webhookId);
+    const waiting = ready.get(webhookId);
+    if (!waiting) return;
+    ready.delete(webhookId);
+    readyCount -= waiting.length;
+    for (const entry of waiting) readyBytes -= entry.delivery.requestBody.length;
+    const leasedAt = new Map(waiting.map((entry) => [entry.delivery.id, entry.leasedAt]));
+    launchLeased(
+      waiting.map((entry) => entry.delivery),
+      (delivery) => leasedAt.get(delivery.id)!,
+    ).catch((error) => log.error({ err: error, webhookId }, 'checking waiting deliveries again failed'));
   }
 
   /** Deliveries written leased to this process: sent like claimed ones (their leases run out if not). */
@@ -404,6 +428,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     },
     wake,
     reserve,
+    changed,
     async stop(graceMs = 10_000) {
       running = false;
       wakeUp?.();

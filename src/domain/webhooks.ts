@@ -112,6 +112,7 @@ async function cancelOpenDeliveries(tx: Tx, webhookId: string): Promise<Delivery
 }
 
 function publishChanges(app: App, organizationId: string, webhookId: string, cancelled: DeliveryUpdate[]): void {
+  app.handoff.changed(webhookId);
   for (const update of cancelled) app.pubsub.publish('delivery-updated', update);
   app.pubsub.publish('webhook-updated', { organizationId, webhookId });
 }
@@ -176,6 +177,7 @@ export async function rotateWebhookSecret(app: App, actor: Actor, id: string, ov
       data: { secret: app.cipher.encrypt(secret), previousSecret: current.secret, previousSecretExpiresAt: oldSecretExpiresAt },
     });
   });
+  app.handoff.changed(id);
   app.pubsub.publish('webhook-updated', { organizationId: actor.organizationId, webhookId: id });
   return { webhook, secret, oldSecretExpiresAt };
 }

@@ -101,6 +101,30 @@ describe('handing new deliveries to the dispatcher (3 slots, 2 per webhook in fl
       return list.length === 9 ? list : null;
     }, 'all nine to succeed');
   });
+
+  it('sends what waits here for a slot as the webhook now is: to its new URL after an update, nowhere after a delete', async () => {
+    const admin = await newOrg(hw, 'Handoff');
+    const [before, after, deleted] = ['/handoff/before', '/handoff/after', '/handoff/deleted'];
+    // Held 1.5 s: the events, the update and the delete all happen while the first attempts are in flight.
+    for (const path of [before, after, deleted]) receiver.script(path, [{ status: 200, delayMs: 1500 }]);
+    const moved = await createWebhook(admin, { url: receiver.url(before) });
+    const gone = await createWebhook(admin, { url: receiver.url(deleted) });
+    // Five events: three slots, so two deliveries of the first webhook (its cap) and one of the
+    // second in flight; the other seven wait here.
+    for (let i = 0; i < 5; i += 1) await createIssue(admin);
+    await admin.must('mutation ($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }', {
+      id: moved.id,
+      input: { url: receiver.url(after) },
+    });
+    await admin.must('mutation ($id: ID!) { deleteWebhook(id: $id) }', { id: gone.id });
+    // The second of the three to the new URL goes out when a first attempt ends, after 1.5 s; any
+    // stray one to the deleted webhook would have gone out then too.
+    await receiver.waitFor(after, 3, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([receiver.on(before).length, receiver.on(after).length, receiver.on(deleted).length]).toEqual([2, 3, 1]);
+    // All five, the one in flight at the delete included.
+    expect(await deliveriesOf(admin, gone.id, 'CANCELLED')).toHaveLength(5);
+  });
 });
 
 describe('a handed-over delivery that waits longer than half the lease margin (1 slot, margin 1 s)', () => {
