@@ -151,9 +151,12 @@ WITH "heads" AS (
 ${PG_LEASE}`,
   },
   sql: {
+    // NO KEY UPDATE, the lock an UPDATE of these columns takes: it serializes instances settling the
+    // same webhook, but not the foreign-key checks of new deliveries (FOR UPDATE made every
+    // createIssue wait for the settling transaction of its webhooks).
     lockWebhooks: `
 SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook"
-WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) ORDER BY "id" FOR UPDATE`,
+WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) ORDER BY "id" FOR NO KEY UPDATE`,
     updateWebhooks: `
 UPDATE "Webhook" AS "w" SET
   "consecutiveFailures" = "v"."failures",
