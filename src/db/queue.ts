@@ -281,7 +281,7 @@ export function createQueue(db: Database): DeliveryQueue {
           };
           beforeCommit(outcome);
           return outcome;
-        }),
+        }, { lazyCommit: true }),
       );
     },
 

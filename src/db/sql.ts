@@ -43,9 +43,19 @@ export function prismaRunner(placeholders: 'question' | 'numbered', client: RawQ
   return { query: (template, params = {}) => client.$queryRawUnsafe<Row[]>(...bind(placeholders, template, params)) };
 }
 
+export interface TransactionOptions {
+  /**
+   * Commit without waiting for the log to reach the disk (PostgreSQL's synchronous_commit off; on
+   * SQLite, whose commits in WAL mode never wait for the disk, nothing changes). A crash of the
+   * database server can lose the last fraction of a second of such commits, never a part of one:
+   * only for what is safe to do again, like recording attempts (the delivery is then sent again).
+   */
+  lazyCommit?: boolean;
+}
+
 export interface Sql extends SqlRunner {
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 interface Compiled {
@@ -264,11 +274,11 @@ export function createPostgresSql(pool: pg.Pool): Sql {
 
   return {
     query: (template, params = {}) => run(pool, template, params),
-    async transaction(fn) {
+    async transaction(fn, options = {}) {
       const client = await pool.connect();
       let broken: unknown;
       try {
-        await client.query('BEGIN');
+        await client.query(options.lazyCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
         try {
           const result = await fn({ query: (template, params = {}) => run(client, template, params) });
           await client.query('COMMIT');

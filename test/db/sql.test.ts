@@ -120,4 +120,18 @@ describe('our statements and Prisma transactions', () => {
     await db.sql.transaction((tx) => tx.query(insertOrg, { id: 'org_after', at: now() }));
     expect(await orgs('org_after')).toBe(1);
   });
+
+  it.runIf(TEST_DATABASE === 'postgres')('a lazy commit does not wait for the disk, in its own transaction only; both commit', async () => {
+    const setting = (tx: { query: typeof db.sql.query }) => tx.query('SHOW synchronous_commit').then((rows) => rows[0].synchronous_commit);
+    const lazy = await db.sql.transaction(async (tx) => {
+      await tx.query(insertOrg, { id: 'org_lazy', at: now() });
+      return setting(tx);
+    }, { lazyCommit: true });
+    const plain = await db.sql.transaction(async (tx) => {
+      await tx.query(insertOrg, { id: 'org_plain', at: now() });
+      return setting(tx);
+    });
+    expect([lazy, plain]).toEqual(['off', 'on']);
+    expect([await orgs('org_lazy'), await orgs('org_plain')]).toEqual([1, 1]);
+  });
 });
