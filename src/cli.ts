@@ -189,7 +189,7 @@ const COMMANDS: Command[] = [
         try {
           const delivery = await app.db.prisma.delivery.findUnique({ where: { id }, select: { organizationId: true } });
           if (!delivery) throw new CommandError(`delivery ${id} not found`);
-          out(await redeliver(app, await adminOf(app, delivery.organizationId), id));
+          out(await redeliver(app, await adminOf(app, delivery.organizationId), id, async (created) => created));
         } catch (error) {
           if (ids.length === 1) throw error;
           failed += 1;

@@ -182,8 +182,11 @@ export async function rotateWebhookSecret(app: App, actor: Actor, id: string, ov
   return { webhook, secret, oldSecretExpiresAt };
 }
 
-/** Sends a webhook.test event to this webhook only, whatever its filters (and even while disabled). */
-export async function testWebhook(app: App, actor: Actor, id: string) {
+/**
+ * Sends a webhook.test event to this webhook only, whatever its filters (and even while disabled).
+ * `shown` reads the new delivery for the answer before the dispatcher hears of it: PENDING, no attempt.
+ */
+export async function testWebhook<T>(app: App, actor: Actor, id: string, shown: (deliveryId: string) => Promise<T>): Promise<T> {
   const { deliveries } = await app.db.prisma.$transaction(async (tx) => {
     const webhook = await findWebhook(tx, actor, id);
     await audit(tx, actor, id, 'tested', []);
@@ -199,12 +202,13 @@ export async function testWebhook(app: App, actor: Actor, id: string) {
       test: true,
     });
   });
+  const answer = await shown(deliveries[0].deliveryId);
   announceDeliveries(app, deliveries);
-  return deliveries[0].deliveryId;
+  return answer;
 }
 
-/** A new delivery of the same event to the same webhook: receivers see the same webhook-id. */
-export async function redeliver(app: App, actor: Actor, deliveryId: string) {
+/** A new delivery of the same event to the same webhook: receivers see the same webhook-id. `shown` as for testWebhook. */
+export async function redeliver<T>(app: App, actor: Actor, deliveryId: string, shown: (deliveryId: string) => Promise<T>): Promise<T> {
   const deliveries = await app.db.prisma.$transaction(async (tx) => {
     const original = await tx.delivery.findFirst({
       where: { id: deliveryId, organizationId: actor.organizationId },
@@ -215,6 +219,7 @@ export async function redeliver(app: App, actor: Actor, deliveryId: string) {
     if (!original.webhook.enabled) throw conflict('deliveryId', 'the webhook of this delivery is disabled; enable it first');
     return createDeliveries(app.db.sqlIn(tx), app, eventRecordOf(original.event), [original.webhook], { test: original.test });
   });
+  const answer = await shown(deliveries[0].deliveryId);
   announceDeliveries(app, deliveries);
-  return deliveries[0].deliveryId;
+  return answer;
 }

@@ -131,8 +131,9 @@ builder.mutationFields((t) => ({
     description: 'Sends a "webhook.test" event now; logged in delivery history with test: true',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const id = await webhooks.testWebhook(ctx.app, authorize(ctx.actor, 'manage webhooks'), String(args.id));
-      return ctx.app.db.prisma.delivery.findUniqueOrThrow({ ...query, where: { id } });
+      return webhooks.testWebhook(ctx.app, authorize(ctx.actor, 'manage webhooks'), String(args.id), (id) =>
+        ctx.app.db.prisma.delivery.findUniqueOrThrow({ ...query, where: { id } }),
+      );
     },
   }),
   redeliver: t.prismaField({
@@ -140,8 +141,9 @@ builder.mutationFields((t) => ({
     description: 'Queues the same event (same id) again to the same webhook, as a new delivery',
     args: { deliveryId: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const id = await webhooks.redeliver(ctx.app, authorize(ctx.actor, 'manage webhooks'), String(args.deliveryId));
-      return ctx.app.db.prisma.delivery.findUniqueOrThrow({ ...query, where: { id } });
+      return webhooks.redeliver(ctx.app, authorize(ctx.actor, 'manage webhooks'), String(args.deliveryId), (id) =>
+        ctx.app.db.prisma.delivery.findUniqueOrThrow({ ...query, where: { id } }),
+      );
     },
   }),
 }));

@@ -29,8 +29,9 @@ beforeAll(async () => {
   busy = (await webhook('busy')).webhook.id;
   quiet = (await webhook('quiet')).webhook.id;
   // The busy webhook's backlog is older than the quiet webhook's one delivery.
-  for (let i = 0; i < 40; i += 1) busyDeliveries.push(await testWebhook(app, actor, busy));
-  quietDelivery = await testWebhook(app, actor, quiet);
+  const created = async (deliveryId: string) => deliveryId;
+  for (let i = 0; i < 40; i += 1) busyDeliveries.push(await testWebhook(app, actor, busy, created));
+  quietDelivery = await testWebhook(app, actor, quiet, created);
   queue = createQueue(app.db);
 });
 
