@@ -256,7 +256,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
   write('');
   write(machineLine(results));
   if ((results.machine.postgres as Record<string, string> | undefined)?.autovacuum === 'off' && results.databases.postgres) {
-    write('NOTE: autovacuum is off on this PostgreSQL server: dead row versions of Delivery pile up during a run (each delivery is updated twice), which slows the claims of long drains.');
+    write('NOTE: autovacuum is off on this PostgreSQL server: dead row versions of Delivery pile up during a run (each delivery is updated once or twice), which slows the claims of long drains.');
   }
   if (results.disturbed.length) {
     write(`WARNING: other work on this machine took over 0.25 core during: ${results.disturbed.join(', ')}. Those figures understate Hookwarden; rerun on a quiet machine (--wait-quiet 600).`);
