@@ -33,7 +33,14 @@ it('npm start serves a fresh SQLite database and exits 0 on SIGTERM', async () =
     expect(stderr).toContain(`Hookwarden is running: http://127.0.0.1:${port}/graphql`);
     // The service itself, as a process manager would signal it; npm and its shell pass its exit code on.
     const group = execFileSync('pgrep', ['-g', String(child.pid)]).toString().trim().split('\n').map(Number);
-    const argv = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // A short-lived member of the group (a shell, npm's helpers) may be gone by the time it is read.
+    const argv = (pid: number): string[] => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      } catch {
+        return [];
+      }
+    };
     const service = group.find((pid) => argv(pid).includes('dist/main.mjs') && path.basename(argv(pid)[0]) === 'node')!;
     expect(argv(service)).toEqual(expect.arrayContaining([...SERVICE_NODE_FLAGS, 'dist/main.mjs']));
     process.kill(service, 'SIGTERM');
