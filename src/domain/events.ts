@@ -221,9 +221,9 @@ export function recordEvent(tx: SqlRunner, app: App, spec: EventSpec, extra: { i
 
 /**
  * The same without a transaction, on PostgreSQL: the webhooks are read first, then everything is
- * written by one statement, atomic on its own. Recordings started in the same turn of the event
- * loop share both round trips (together.ts); when their shared write fails, each is written
- * alone, so that one bad row fails only its own recording.
+ * written by one statement, atomic on its own. Recordings that arrive while earlier ones are under
+ * way share both round trips (together.ts); when their shared write fails, each is written alone,
+ * so that one bad row fails only its own recording.
  */
 export function recordEventTogether(app: App, spec: EventSpec, extra: { issue?: IssueRow } = {}): Promise<RecordedEvent> {
   let recorder = recorders.get(app);

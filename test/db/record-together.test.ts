@@ -1,4 +1,4 @@
-// PostgreSQL: createIssue calls of the same moment share the read of their webhooks and the write
+// PostgreSQL: createIssue calls that arrive while earlier ones are under way share the read of their webhooks and the write
 // of their rows (recordEventTogether); when the shared write fails, each is written alone, so a bad
 // one fails by itself. Real service, real receiver, real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
