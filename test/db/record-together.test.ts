@@ -1,6 +1,6 @@
-// PostgreSQL: createIssue calls that arrive while earlier ones are under way share the read of their webhooks and the write
-// of their rows (recordEventTogether); when the shared write fails, each is written alone, so a bad
-// one fails by itself. Real service, real receiver, real PostgreSQL.
+// PostgreSQL: createIssue calls that arrive while earlier ones are under way share the read of
+// their webhooks and the write of their rows (recordEventTogether); when the shared write fails,
+// each is written alone, so a bad one fails by itself. Real service, real receiver, real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceDeliveries, recordEventTogether, type EventSpec } from '../../src/domain/events.ts';
 import { newIdAt } from '../../src/domain/ids.ts';
