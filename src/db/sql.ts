@@ -10,6 +10,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { Provider } from './client.ts';
+import type { Outcome } from './together.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -177,7 +178,7 @@ export function createSqliteSql(connection: BetterSqlite3.Database, gate: Transa
    * committed and each is told so.
    */
   async function runGroup(group: readonly Queued[]): Promise<void> {
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: Array<Outcome<unknown>> = [];
     try {
       begin.run();
       for (const member of group) {

@@ -335,11 +335,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     ready.delete(webhookId);
     readyCount -= waiting.length;
     for (const entry of waiting) readyBytes -= entry.delivery.requestBody.length;
-    const leasedAt = new Map(waiting.map((entry) => [entry.delivery.id, entry.leasedAt]));
-    launchLeased(
-      waiting.map((entry) => entry.delivery),
-      (delivery) => leasedAt.get(delivery.id)!,
-    ).catch((error) => log.error({ err: error, webhookId }, 'checking waiting deliveries again failed'));
+    launchLeased(waiting).catch((error) => log.error({ err: error, webhookId }, 'checking waiting deliveries again failed'));
   }
 
   /** Deliveries written leased to this process: sent like claimed ones (their leases run out if not). */
@@ -349,22 +345,22 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       await queue.release(deliveries.map((d) => d.id));
       return;
     }
-    await launchLeased(deliveries, (delivery) => new Date(delivery.createdAt).getTime());
+    await launchLeased(deliveries.map((delivery) => ({ delivery, leasedAt: new Date(delivery.createdAt).getTime() })));
   }
 
   async function claimAndLaunch(free: number, saturated: string[]): Promise<number> {
     const now = Date.now();
     const claimed = await queue.claim({ now, limit: free, perWebhook, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
-    await launchLeased(claimed, () => now);
+    await launchLeased(claimed.map((delivery) => ({ delivery, leasedAt: now })));
     return claimed.length;
   }
 
   /** Queues leased deliveries for slots (claimed ones fit the free slots at once) and fills the slots. */
-  async function launchLeased(leased: readonly ClaimedDelivery[], leasedAt: (delivery: ClaimedDelivery) => number): Promise<void> {
-    await loadTargets(leased);
+  async function launchLeased(leased: ReadonlyArray<Pick<Ready, 'delivery' | 'leasedAt'>>): Promise<void> {
+    await loadTargets(leased.map((entry) => entry.delivery));
     const unsendable: ClaimedDelivery[] = [];
-    for (const delivery of leased) {
+    for (const { delivery, leasedAt } of leased) {
       // Its lease ran out while its attempt is still in flight here: the new lease is ours, the attempt goes on.
       if (inFlight.has(delivery.id)) continue;
       const target = targets.get(delivery.webhookId);
@@ -374,7 +370,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         continue;
       }
       const waiting = ready.get(delivery.webhookId);
-      const entry = { delivery, target, leasedAt: leasedAt(delivery) };
+      const entry = { delivery, target, leasedAt };
       if (waiting) waiting.push(entry);
       else ready.set(delivery.webhookId, [entry]);
       readyCount += 1;

@@ -9,7 +9,7 @@ import { PG_RECEIVING_CANDIDATES_OF, RECORD_DIALECTS } from '../db/record-sql.ts
 import { epochMs, timeParam, type Row, type SqlRunner } from '../db/sql.ts';
 import { together, type Outcome } from '../db/together.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { deliveryUpdate, type DeliveryUpdate } from '../pubsub.ts';
+import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate } from '../pubsub.ts';
 import { envelopeFor, type EventRecord, type IssueRow } from './envelope.ts';
 import { newIdAt } from './ids.ts';
 import { webhookReceives } from './matching.ts';
@@ -54,13 +54,7 @@ interface Receiving extends WebhookForDelivery {
   version: number;
 }
 
-type DeliveryRow = {
-  id: string;
-  organizationId: string;
-  webhookId: string;
-  eventId: string;
-  eventType: string;
-  test: boolean;
+type DeliveryRow = Omit<DeliveryIdentity, 'createdAt'> & {
   at: Date;
   headers: string;
   body: string;

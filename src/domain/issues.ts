@@ -5,7 +5,7 @@ import type { Issue } from '../generated/prisma/client.ts';
 import { requireTeam } from './accounts.ts';
 import type { Actor } from './access.ts';
 import { issuePayload } from './envelope.ts';
-import { announceDeliveries, recordEvent, recordEventTogether, type RecordedEvent, type Tx } from './events.ts';
+import { announceDeliveries, recordEvent, recordEventTogether, type Tx } from './events.ts';
 import { newIdAt } from './ids.ts';
 import { issueChanges, updateEvent, type IssueValues } from './issue-events.ts';
 
@@ -93,12 +93,12 @@ export async function updateIssue(app: App, actor: Actor, id: string, input: Upd
     if (input.teamId !== null) await requireTeam(app, actor, input.teamId);
     wanted.teamId = input.teamId;
   }
-  const { issue, deliveries, handoff } = await app.db.prisma.$transaction(async (tx): Promise<{ issue: Issue } & Partial<RecordedEvent>> => {
+  const { issue, deliveries, handoff } = await app.db.prisma.$transaction(async (tx) => {
     await app.db.lockRow(tx, 'Issue', id);
     const stored = await findIssue(tx, actor, id);
     const changes = issueChanges(stored, wanted);
     const spec = updateEvent(changes);
-    if (!spec) return { issue: stored, deliveries: [] };
+    if (!spec) return { issue: stored, deliveries: [], handoff: undefined };
     const { id: historyId, at } = newIdAt('his');
     const issue = await tx.issue.update({
       where: { id },
@@ -116,7 +116,7 @@ export async function updateIssue(app: App, actor: Actor, id: string, input: Upd
     });
     return { issue, ...recorded };
   });
-  announceDeliveries(app, deliveries ?? [], handoff);
+  announceDeliveries(app, deliveries, handoff);
   return issue;
 }
 
