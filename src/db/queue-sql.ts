@@ -99,7 +99,7 @@ UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpi
 WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}`,
     release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
     webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
-    nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
+    nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" > :after`,
   },
 };
 
@@ -191,7 +191,7 @@ UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpi
 WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}`,
     release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
     webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
-    nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN} AND "leaseExpiresAt" IS NULL`,
+    nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" > :after::timestamptz`,
   },
 };
 

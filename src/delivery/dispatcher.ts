@@ -348,8 +348,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     await launchLeased(deliveries.map((delivery) => ({ delivery, leasedAt: new Date(delivery.createdAt).getTime() })));
   }
 
-  async function claimAndLaunch(free: number, saturated: string[]): Promise<number> {
-    const now = Date.now();
+  async function claimAndLaunch(now: number, free: number, saturated: string[]): Promise<number> {
     const claimed = await queue.claim({ now, limit: free, perWebhook, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
     await launchLeased(claimed.map((delivery) => ({ delivery, leasedAt: now })));
@@ -385,9 +384,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       woken = false;
       const counts = promisedCounts();
       const free = freeSlots(counts.total);
+      const now = Date.now();
       let claimed = 0;
       try {
-        if (free > 0) claimed = await claimAndLaunch(free, saturatedWebhooks(counts.perWebhook));
+        if (free > 0) claimed = await claimAndLaunch(now, free, saturatedWebhooks(counts.perWebhook));
       } catch (error) {
         log.error({ err: error }, 'claiming deliveries failed');
       }
@@ -402,12 +402,11 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       let delay = pollIntervalMs;
       if (free > claimed) {
         try {
-          const due = await queue.nextDueAt();
+          // What was due at the claim and not taken is in flight, or of capped webhooks, whose
+          // finished attempts wake the loop: only what falls due after it needs a timer.
+          const due = await queue.nextDueAt(now);
           const wait = due === null ? Infinity : due - Date.now();
-          // Due work we did not claim belongs to capped webhooks: their finished attempts wake
-          // the loop, so there is nothing to do until then (looking again now would only spin).
-          if (wait > 0) delay = Math.min(delay, wait);
-          else if (!capped) delay = 0;
+          delay = Math.min(delay, Math.max(0, wait));
         } catch (error) {
           log.error({ err: error }, 'reading the next due time failed');
         }

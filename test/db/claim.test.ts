@@ -56,3 +56,15 @@ it('without saturation the oldest due work comes first, at most perWebhook of a 
   // Leased now: the next claim takes the next ones.
   expect((await claim({ limit: 2, perWebhook: 10, saturated: [] })).map((d) => d.id)).toEqual(busyDeliveries.slice(3, 5));
 });
+
+it('the next due time is the earliest open delivery due after the given time; finished ones do not count', async () => {
+  const rows = await opened.app.db.prisma.delivery.findMany({ where: { id: { in: [...busyDeliveries, quietDelivery] } }, select: { id: true, nextAttemptAt: true } });
+  const due = rows.map((row) => row.nextAttemptAt!.getTime()).sort((a, b) => a - b);
+  expect(await queue.nextDueAt(due[0] - 1)).toBe(due[0]);
+  expect(await queue.nextDueAt(due.at(-1)!)).toBeNull();
+  // Leases do not matter (the claims above leased some): only what falls due after the time does.
+  const earliest = rows.find((row) => row.nextAttemptAt!.getTime() === due[0])!;
+  await opened.app.db.prisma.delivery.update({ where: { id: earliest.id }, data: { status: 'SUCCEEDED', nextAttemptAt: null } });
+  const left = due.slice(1);
+  expect(await queue.nextDueAt(due[0] - 1)).toBe(left.length ? left[0] : null);
+});
