@@ -121,17 +121,26 @@ describe('our statements and Prisma transactions', () => {
     expect(await orgs('org_after')).toBe(1);
   });
 
-  it.runIf(TEST_DATABASE === 'postgres')('a lazy commit does not wait for the disk, in its own transaction only; both commit', async () => {
-    const setting = (tx: { query: typeof db.sql.query }) => tx.query('SHOW synchronous_commit').then((rows) => rows[0].synchronous_commit);
+  it.runIf(TEST_DATABASE === 'postgres')('a lazy commit does not wait for the disk and planEachTime plans afresh, in their own transaction only; all commit', async () => {
+    const settings = (tx: { query: typeof db.sql.query }) =>
+      tx.query('SELECT current_setting(:a) AS "commit", current_setting(:b) AS "plans"', { a: 'synchronous_commit', b: 'plan_cache_mode' }).then((rows) => rows[0]);
     const lazy = await db.sql.transaction(async (tx) => {
       await tx.query(insertOrg, { id: 'org_lazy', at: now() });
-      return setting(tx);
+      return settings(tx);
     }, { lazyCommit: true });
+    const planned = await db.sql.transaction(async (tx) => {
+      await tx.query(insertOrg, { id: 'org_planned', at: now() });
+      return settings(tx);
+    }, { lazyCommit: true, planEachTime: true });
     const plain = await db.sql.transaction(async (tx) => {
       await tx.query(insertOrg, { id: 'org_plain', at: now() });
-      return setting(tx);
+      return settings(tx);
     });
-    expect([lazy, plain]).toEqual(['off', 'on']);
-    expect([await orgs('org_lazy'), await orgs('org_plain')]).toEqual([1, 1]);
+    expect([lazy, planned, plain]).toEqual([
+      { commit: 'off', plans: 'auto' },
+      { commit: 'off', plans: 'force_custom_plan' },
+      { commit: 'on', plans: 'auto' },
+    ]);
+    expect([await orgs('org_lazy'), await orgs('org_planned'), await orgs('org_plain')]).toEqual([1, 1, 1]);
   });
 });
