@@ -92,7 +92,7 @@ WHERE "Delivery"."id" = json_extract("v"."value", '$.id')
 RETURNING ${RETURNED}`,
     cancelOpen: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now
-WHERE "webhookId" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}
+WHERE "webhookId" IN (SELECT "value" FROM json_each(:ids)) AND "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN}
 RETURNING ${RETURNED}`,
     cancelDeliveries: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now
@@ -184,7 +184,7 @@ WHERE "d"."id" = "v"."id"
 RETURNING ${RETURNED_PG}`,
     cancelOpen: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now::timestamptz
-WHERE "webhookId" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}
+WHERE "webhookId" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN}
 RETURNING ${RETURNED}`,
     cancelDeliveries: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now::timestamptz
