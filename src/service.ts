@@ -25,7 +25,9 @@ export interface OpenedApp {
 export async function openApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OpenedApp> {
   const applied = await migrate(config.databaseUrl);
   if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
-  const db: Database = await openDatabase(config.databaseUrl);
+  const db: Database = await openDatabase(config.databaseUrl, {
+    onBackgroundError: (error) => log.error({ err: error }, 'the SQLite checkpoint thread failed; commits checkpoint the log themselves again'),
+  });
   const { key, source } = loadKey(config.encryptionKey, config.keyFile);
   if (source !== 'environment') {
     log.warn(

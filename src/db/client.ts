@@ -8,6 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
+import { checkpointInBackground } from './checkpoints.ts';
 import { createPostgresSql, createSqliteSql, prismaRunner, TransactionGate, type RawQueries, type Sql, type SqlRunner } from './sql.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
@@ -105,7 +106,12 @@ class GatedSqliteAdapter extends PrismaBetterSQLite3 {
   }
 }
 
-async function openSqlite(databaseUrl: string): Promise<Database> {
+export interface OpenOptions {
+  /** Work the database does in the background failed (SQLite's checkpoint thread). */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Database> {
   const file = sqlitePath(databaseUrl);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Dates as epoch milliseconds: compact, and compared as numbers by the queue's raw SQL.
@@ -116,6 +122,7 @@ async function openSqlite(databaseUrl: string): Promise<Database> {
   await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   if (!adapter.connection) throw new Error('the SQLite adapter did not connect');
+  const checkpoints = checkpointInBackground(adapter.connection, file, options.onBackgroundError ?? (() => {}));
   return {
     prisma,
     sql: createSqliteSql(adapter.connection, adapter.gate),
@@ -124,7 +131,10 @@ async function openSqlite(databaseUrl: string): Promise<Database> {
     url: databaseUrl,
     describe: `SQLite ${file}`,
     lockRow: async () => {},
-    close: () => prisma.$disconnect(),
+    async close() {
+      await checkpoints.stop();
+      await prisma.$disconnect();
+    },
   };
 }
 
@@ -154,6 +164,6 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
   };
 }
 
-export function openDatabase(databaseUrl: string): Promise<Database> {
-  return providerOf(databaseUrl) === 'sqlite' ? openSqlite(databaseUrl) : openPostgres(databaseUrl);
+export function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Database> {
+  return providerOf(databaseUrl) === 'sqlite' ? openSqlite(databaseUrl, options) : openPostgres(databaseUrl);
 }
