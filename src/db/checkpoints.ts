@@ -63,6 +63,8 @@ export function checkpointInBackground(connection: BetterSqlite3.Database, file:
     async stop() {
       if (stopping) return exited;
       stopping = true;
+      // Held while it finishes: waiting on an unreferenced thread alone would let the process end.
+      thread.ref();
       thread.postMessage('stop');
       await exited;
     },
