@@ -5,16 +5,17 @@
 // spike, and close to a tenth of a busy dispatcher's time). Here a second connection, on a worker
 // thread, checkpoints every INTERVAL_MS without blocking anyone (PASSIVE), so commits only append.
 //
-// A passive checkpoint copies what was committed when it began; the log starts over only when it
-// caught up and the next write begins. Under writes that never pause it may not catch up, so past
-// MAX_LOG_PAGES the thread checkpoints with RESTART, which waits for the writer in hand and makes
-// the next write start the log over: one pause like SQLite's own, and rare.
+// A passive checkpoint copies what was committed when it began; the log starts over at the next
+// write only once it has all been copied, which under writes that never pause does not happen
+// (and a writer faster than the copy would outgrow it). So the connection still checkpoints
+// itself past MAX_LOG_PAGES: between two of its own commits, where it completes, the log starts
+// over, and a writer that outpaces the thread is held back as SQLite holds it back by default.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
 const INTERVAL_MS = 50;
-/** 64 MiB of 4 KiB pages. */
+/** 64 MiB of 4 KiB pages: past this the connection checkpoints as it commits. */
 const MAX_LOG_PAGES = 16_384;
 /** SQLite's default, for the connection that checkpoints as it commits again. */
 const AUTOCHECKPOINT_PAGES = 1_000;
@@ -26,10 +27,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { timeout: 30000 });
 db.pragma('synchronous = NORMAL');
-function checkpoint() {
-  const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
-  if (log > workerData.maxLogPages) db.pragma('wal_checkpoint(RESTART)');
-}
+const checkpoint = () => db.pragma('wal_checkpoint(PASSIVE)');
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.once('message', () => {
   clearInterval(timer);
@@ -44,13 +42,18 @@ export interface Checkpoints {
 }
 
 /**
- * Turns the connection's own checkpoints off and starts the thread. If the thread fails, the
- * connection checkpoints as it commits again, and onError hears why.
+ * Leaves the connection its own checkpoints past MAX_LOG_PAGES only, and starts the thread. If the
+ * thread fails, the connection checkpoints as SQLite's default has it again, and onError hears why.
  */
-export function checkpointInBackground(connection: BetterSqlite3.Database, file: string, onError: (error: unknown) => void): Checkpoints {
+export function checkpointInBackground(
+  connection: BetterSqlite3.Database,
+  file: string,
+  onError: (error: unknown) => void,
+  maxLogPages = MAX_LOG_PAGES,
+): Checkpoints {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  connection.pragma('wal_autocheckpoint = 0');
-  const thread = new Worker(THREAD, { eval: true, workerData: { file, driver, intervalMs: INTERVAL_MS, maxLogPages: MAX_LOG_PAGES } });
+  connection.pragma(`wal_autocheckpoint = ${maxLogPages}`);
+  const thread = new Worker(THREAD, { eval: true, workerData: { file, driver, intervalMs: INTERVAL_MS } });
   // The connection's owner decides when the process ends, not this thread.
   thread.unref();
   let stopping = false;
