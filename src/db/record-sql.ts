@@ -20,9 +20,10 @@ const DELIVERY_COLUMNS = `"id", "organizationId", "webhookId", "eventId", "event
 const TIMES = new Set(['createdAt', 'updatedAt', 'at', 'lease']);
 
 const quoted = (columns: string[]) => columns.map((column) => `"${column}"`).join(', ');
+const CANDIDATE_COLUMNS = `"id", "format", "headerMasks", "events", "teamId", "severities", "timeoutMs", "updatedAt"`;
+const RECEIVING = `"deletedAt" IS NULL AND "enabled" = TRUE`;
 const RECEIVING_CANDIDATES = `
-SELECT "id", "format", "headerMasks", "events", "teamId", "severities", "timeoutMs", "updatedAt" FROM "Webhook"
-WHERE "organizationId" = :organizationId AND "deletedAt" IS NULL AND "enabled" = TRUE ORDER BY "id"`;
+SELECT ${CANDIDATE_COLUMNS} FROM "Webhook" WHERE "organizationId" = :organizationId AND ${RECEIVING} ORDER BY "id"`;
 
 const sqliteFields = (param: string, fields: string[]) => `SELECT ${fields.map((f) => `json_extract("v"."value", '$.${f}')`).join(', ')} FROM json_each(:${param}) AS "v"`;
 
@@ -64,8 +65,8 @@ FROM ${pgRecordset('deliveries', DELIVERY_FIELDS, { test: 'boolean' })}`,
 
 /** PostgreSQL: receivingCandidates of several organizations (:organizationIds, a JSON array) at once. */
 export const PG_RECEIVING_CANDIDATES_OF = `
-SELECT "organizationId", "id", "format", "headerMasks", "events", "teamId", "severities", "timeoutMs", "updatedAt" FROM "Webhook"
-WHERE "organizationId" IN (SELECT jsonb_array_elements_text(:organizationIds::jsonb)) AND "deletedAt" IS NULL AND "enabled" = TRUE
+SELECT "organizationId", ${CANDIDATE_COLUMNS} FROM "Webhook"
+WHERE "organizationId" IN (SELECT jsonb_array_elements_text(:organizationIds::jsonb)) AND ${RECEIVING}
 ORDER BY "organizationId", "id"`;
 
 export const RECORD_DIALECTS: Record<Provider, RecordDialect> = { sqlite, postgresql };

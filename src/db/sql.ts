@@ -10,7 +10,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { Provider } from './client.ts';
-import type { Outcome } from './together.ts';
+import { resolveEach, type Outcome } from './together.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -187,17 +187,18 @@ export function createSqliteSql(connection: BetterSqlite3.Database, gate: Transa
    */
   async function runGroup(group: readonly Queued[]): Promise<void> {
     const outcomes: Array<Outcome<unknown>> = [];
+    const shared = group.length > 1;
     try {
       begin.run();
       for (const member of group) {
-        if (group.length > 1) savepoint.run();
+        if (shared) savepoint.run();
         try {
           const value = await member.fn(inTransaction);
-          if (group.length > 1) releaseSavepoint.run();
+          if (shared) releaseSavepoint.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
           if (!connection.inTransaction) throw error;
-          if (group.length > 1) {
+          if (shared) {
             rollbackToSavepoint.run();
             releaseSavepoint.run();
           }
@@ -211,11 +212,7 @@ export function createSqliteSql(connection: BetterSqlite3.Database, gate: Transa
       for (const member of group) member.reject(error);
       return;
     }
-    group.forEach((member, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) member.resolve(outcome.value);
-      else member.reject(outcome.error);
-    });
+    resolveEach(group, outcomes);
   }
 
   const queued: Queued[] = [];

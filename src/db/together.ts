@@ -5,6 +5,18 @@
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
+/** Settles each waiting call with its outcome (same order). */
+export function resolveEach<T>(
+  calls: ReadonlyArray<{ resolve: (value: T) => void; reject: (error: unknown) => void }>,
+  outcomes: ReadonlyArray<Outcome<T>>,
+): void {
+  calls.forEach((call, i) => {
+    const outcome = outcomes[i];
+    if (outcome.ok) call.resolve(outcome.value);
+    else call.reject(outcome.error);
+  });
+}
+
 /** Calls in one run at most: bounds a statement's size. */
 const MAX_TOGETHER = 64;
 /** Runs under way at once. */
@@ -22,12 +34,7 @@ export function together<I, O>(run: (inputs: I[]) => Promise<Array<Outcome<O>>>)
     const part = waiting.splice(0, MAX_TOGETHER);
     running += 1;
     try {
-      const outcomes = await run(part.map((call) => call.input));
-      part.forEach((call, i) => {
-        const outcome = outcomes[i];
-        if (outcome.ok) call.resolve(outcome.value);
-        else call.reject(outcome.error);
-      });
+      resolveEach(part, await run(part.map((call) => call.input)));
     } catch (error) {
       for (const call of part) call.reject(error);
     } finally {

@@ -8,8 +8,9 @@
 // writer reserves room first, writes them leased to this process, and hands them over once
 // committed. The room is the free slots plus a queue of leased deliveries waiting for a slot
 // (`ready`, per webhook, oldest first; bounded in number and in body bytes), so that one event to
-// many webhooks needs no claim at all. Room is promised only while no due work waits in the database, so new work never passes
-// older work; a process that dies before sending them leaves leases that run out as any claim's.
+// many webhooks needs no claim at all. Room is promised only while no due work waits in the
+// database, so new work never passes older work; a process that dies before sending them leaves
+// leases that run out as any claim's.
 import { setMaxListeners } from 'node:events';
 import type { App, Handoff, Reservation } from '../app.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '../db/queue.ts';
