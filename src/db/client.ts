@@ -123,10 +123,13 @@ async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Da
   await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   if (!adapter.connection) throw new Error('the SQLite adapter did not connect');
   const checkpoints = checkpointInBackground(adapter.connection, file, options.onBackgroundError ?? (() => {}));
+  const sql = createSqliteSql(adapter.connection, adapter.gate);
   return {
     prisma,
-    sql: createSqliteSql(adapter.connection, adapter.gate),
-    sqlIn: (tx) => prismaRunner('question', tx),
+    sql,
+    // Prisma's transaction is on the same connection: our statements join it directly, at the
+    // cost of a prepared statement instead of a millisecond of Prisma's per statement.
+    sqlIn: () => sql.held,
     provider: 'sqlite',
     url: databaseUrl,
     describe: `SQLite ${file}`,

@@ -1,14 +1,19 @@
 // Recording events: the statements that write an issue (createIssue), an event and its deliveries,
-// in each database's dialect. Every part is a JSON array of rows (possibly empty). PostgreSQL
-// writes all three in one statement (one round trip, atomic without a transaction around it);
-// SQLite, which has no data-modifying WITH, runs one statement per part in the caller's
-// transaction. Time parameters come from timeParam (sql.ts).
+// in each database's dialect. PostgreSQL writes all three in one statement, each part a JSON array
+// of rows (one round trip, atomic without a transaction around it); SQLite, which has no
+// data-modifying WITH, runs a prepared insert per row in the caller's transaction.
+// Time parameters come from timeParam (sql.ts).
 import type { Provider } from './client.ts';
 
 export interface RecordDialect {
   bool(value: boolean): number | boolean;
-  /** Params :issues, :events and :deliveries, each a JSON array of rows. */
-  write: { statement: string } | { issues: string; events: string; deliveries: string };
+  /**
+   * One statement, params :issues, :events and :deliveries, each a JSON array of rows; or an insert
+   * per row of each, the row's fields its parameters (on SQLite a bound parameter costs a fraction
+   * of a field extracted from JSON: ~45 against ~60 µs a delivery row in the service, and an
+   * insert needs no round trip).
+   */
+  write: { statement: string } | { issue: string; event: string; delivery: string };
   /** Enabled, not deleted webhooks of :organizationId; the event's filters are applied by the caller. */
   receivingCandidates: string;
 }
@@ -25,19 +30,15 @@ const RECEIVING = `"deletedAt" IS NULL AND "enabled" = TRUE`;
 const RECEIVING_CANDIDATES = `
 SELECT ${CANDIDATE_COLUMNS} FROM "Webhook" WHERE "organizationId" = :organizationId AND ${RECEIVING} ORDER BY "id"`;
 
-const sqliteFields = (param: string, fields: string[]) => `SELECT ${fields.map((f) => `json_extract("v"."value", '$.${f}')`).join(', ')} FROM json_each(:${param}) AS "v"`;
+const values = (fields: string[]) => fields.map((field) => `:${field}`).join(', ');
 
 const sqlite: RecordDialect = {
   bool: (value) => (value ? 1 : 0),
   write: {
-    issues: `INSERT INTO "Issue" (${quoted(ISSUE)}) ${sqliteFields('issues', ISSUE)}`,
-    events: `INSERT INTO "Event" (${quoted(EVENT)}) ${sqliteFields('events', EVENT)}`,
-    deliveries: `INSERT INTO "Delivery" (${DELIVERY_COLUMNS})
-SELECT json_extract("v"."value", '$.id'), json_extract("v"."value", '$.organizationId'), json_extract("v"."value", '$.webhookId'),
-  json_extract("v"."value", '$.eventId'), json_extract("v"."value", '$.eventType'), 'PENDING', json_extract("v"."value", '$.test'), 0,
-  json_extract("v"."value", '$.at'), json_extract("v"."value", '$.headers'), json_extract("v"."value", '$.body'),
-  json_extract("v"."value", '$.at'), json_extract("v"."value", '$.at'), json_extract("v"."value", '$.lease')
-FROM json_each(:deliveries) AS "v"`,
+    issue: `INSERT INTO "Issue" (${quoted(ISSUE)}) VALUES (${values(ISSUE)})`,
+    event: `INSERT INTO "Event" (${quoted(EVENT)}) VALUES (${values(EVENT)})`,
+    delivery: `INSERT INTO "Delivery" (${DELIVERY_COLUMNS})
+VALUES (:id, :organizationId, :webhookId, :eventId, :eventType, 'PENDING', :test, 0, :at, :headers, :body, :at, :at, :lease)`,
   },
   receivingCandidates: RECEIVING_CANDIDATES,
 };

@@ -69,7 +69,7 @@ interface Write {
   deliveries: readonly DeliveryRow[];
 }
 
-/** One statement on PostgreSQL, one per part on SQLite (record-sql.ts), for any number of writes. */
+/** One statement on PostgreSQL, one per row on SQLite (record-sql.ts), for any number of writes. */
 async function write(tx: SqlRunner, app: App, writes: readonly Write[]): Promise<void> {
   const { write: statements, bool } = RECORD_DIALECTS[app.db.provider];
   const time = (ms: number) => timeParam(app.db.provider, ms);
@@ -100,9 +100,9 @@ async function write(tx: SqlRunner, app: App, writes: readonly Write[]): Promise
     await tx.query(statements.statement, { issues: JSON.stringify(issues), events: JSON.stringify(events), deliveries: JSON.stringify(deliveries) });
     return;
   }
-  if (issues.length) await tx.query(statements.issues, { issues: JSON.stringify(issues) });
-  if (events.length) await tx.query(statements.events, { events: JSON.stringify(events) });
-  if (deliveries.length) await tx.query(statements.deliveries, { deliveries: JSON.stringify(deliveries) });
+  for (const issue of issues) await tx.query(statements.issue, issue);
+  for (const event of events) await tx.query(statements.event, event);
+  for (const delivery of deliveries) await tx.query(statements.delivery, delivery);
 }
 
 /** A PENDING delivery of the event to each webhook, its body formatted once, here, for that webhook. */
