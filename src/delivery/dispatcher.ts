@@ -11,14 +11,13 @@
 // many webhooks needs no claim at all. Room is promised only while no due work waits in the
 // database, so new work never passes older work; a process that dies before sending them leaves
 // leases that run out as any claim's.
-import { setMaxListeners } from 'node:events';
 import type { App, Handoff, Reservation } from '../app.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '../db/queue.ts';
 import { judge, isSuccess } from './retry-policy.ts';
 import type { Sender } from './sender.ts';
-import { signedHeaders } from './signing.ts';
+import { signedHeaders, signingKey, type SigningKey } from './signing.ts';
 
-/** A webhook as the dispatcher needs it, secrets decrypted once per version of the row. */
+/** A webhook as the dispatcher needs it, secrets decrypted and decoded once per version of the row. */
 interface Target {
   version: number;
   url: string;
@@ -26,7 +25,7 @@ interface Target {
   retryCount: number;
   enabled: boolean;
   deleted: boolean;
-  secrets: string[];
+  keys: SigningKey[];
   previousSecretExpiresAt: number | null;
   headers: Array<{ name: string; value: string; masked: string }>;
 }
@@ -85,9 +84,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   let writing = 0;
   /** Attempts cut short by shutdown: their leases are given back, no attempt is recorded. */
   const abandoned: string[] = [];
-  const shutdown = new AbortController();
-  // Every attempt in flight listens to it.
-  setMaxListeners(concurrency + 16, shutdown.signal);
+  /** Stopping cut attempts short: what they return is not an attempt to record. */
+  let aborted = false;
   let running = false;
   let loop: Promise<void> | null = null;
   let wakeUp: (() => void) | null = null;
@@ -117,8 +115,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
   }
 
   function toTarget(row: WebhookRow): Target {
-    const secrets = [app.cipher.decrypt(row.secret)];
-    if (row.previousSecret) secrets.push(app.cipher.decrypt(row.previousSecret));
+    const keys = [signingKey(app.cipher.decrypt(row.secret))];
+    if (row.previousSecret) keys.push(signingKey(app.cipher.decrypt(row.previousSecret)));
     const headers: Array<{ name: string; value: string }> = row.headers ? JSON.parse(app.cipher.decrypt(row.headers)) : [];
     const masks: Array<{ name: string; valueMasked: string }> = row.headerMasks ? JSON.parse(row.headerMasks) : [];
     return {
@@ -128,7 +126,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       retryCount: row.retryCount,
       enabled: row.enabled,
       deleted: row.deleted,
-      secrets,
+      keys,
       previousSecretExpiresAt: row.previousSecretExpiresAt,
       headers: headers.map((h, i) => ({ name: h.name.toLowerCase(), value: h.value, masked: masks[i]?.valueMasked ?? '…' })),
     };
@@ -141,9 +139,9 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     for (const row of await queue.webhooks([...new Set(stale)])) targets.set(row.id, toTarget(row));
   }
 
-  function signerSecrets(target: Target, now: number): string[] {
+  function signerKeys(target: Target, now: number): SigningKey[] {
     const overlapping = target.previousSecretExpiresAt !== null && target.previousSecretExpiresAt > now;
-    return overlapping ? target.secrets : target.secrets.slice(0, 1);
+    return overlapping ? target.keys : target.keys.slice(0, 1);
   }
 
   async function attempt(delivery: ClaimedDelivery, target: Target): Promise<void> {
@@ -151,15 +149,15 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     const base: Record<string, string> = {};
     for (const name of BASE_HEADER_NAMES) if (stored[name] !== undefined) base[name] = stored[name];
     const now = Date.now();
-    const signed = signedHeaders(base, { secrets: signerSecrets(target, now) }, delivery.requestBody, now);
+    const signed = signedHeaders(base, { keys: signerKeys(target, now) }, delivery.requestBody, now);
     const sent = { ...signed };
     const shown = { ...signed };
     for (const header of target.headers) {
       sent[header.name] = header.value;
       shown[header.name] = header.masked;
     }
-    const result = await sender.send({ url: target.url, headers: sent, body: delivery.requestBody, timeoutMs: target.timeoutMs }, shutdown.signal);
-    if (shutdown.signal.aborted && result.statusCode === null && !result.blocked) {
+    const result = await sender.send({ url: target.url, headers: sent, body: delivery.requestBody, timeoutMs: target.timeoutMs });
+    if (aborted && result.statusCode === null && !result.blocked) {
       abandoned.push(delivery.id);
       return;
     }
@@ -432,7 +430,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       const pending = [...inFlight.values()];
       const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
       if ((await Promise.race([Promise.all(pending.map((p) => p.done)), timer])) === 'timeout') {
-        shutdown.abort();
+        aborted = true;
+        sender.abortAll();
         await Promise.all(pending.map((p) => p.done));
       }
       while (flushing) await flushing;

@@ -118,11 +118,15 @@ export function createMetrics(db: Database, options: MetricsOptions = {}): Metri
     },
   });
 
+  // The series of each outcome, looked up once: an observation per attempt then hashes no labels.
+  const attemptSeries = new Map(
+    [true, false].map((success) => [success, { count: attempts.labels(String(success)), duration: attemptDuration.labels(String(success)) }]),
+  );
   const observer: DeliveryObserver = {
     attempted(attempt) {
-      const success = String(attempt.success);
-      attempts.inc({ success });
-      attemptDuration.observe({ success }, attempt.durationMs / 1000);
+      const series = attemptSeries.get(attempt.success)!;
+      series.count.inc();
+      series.duration.observe(attempt.durationMs / 1000);
     },
     recorded(outcome) {
       for (const update of outcome.deliveries) if (FINAL_STATUSES.has(update.status)) deliveries.inc({ status: update.status });

@@ -4,7 +4,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { USER_AGENT, VERSION } from '../../src/app.ts';
-import { baseHeaders, hexSignature, signedHeaders, standardSignature } from '../../src/delivery/signing.ts';
+import { baseHeaders, hexSignature, signedHeaders, signingKey, standardSignature } from '../../src/delivery/signing.ts';
 import { newWebhookSecret } from '../../src/domain/secrets.ts';
 
 const EVENT_ID = 'evt_0abcdefgh0000abcdefgh';
@@ -43,7 +43,7 @@ describe('signedHeaders', () => {
   it.each(bodies)('%s: verifies with the official standardwebhooks library', (_label, body) => {
     const secret = newWebhookSecret();
     const now = Date.now();
-    const headers = signedHeaders(base(), { secrets: [secret] }, body, now);
+    const headers = signedHeaders(base(), { keys: [signingKey(secret)] }, body, now);
     expect(headers['webhook-timestamp']).toBe(String(Math.floor(now / 1000)));
     expect(headers['webhook-id']).toBe(EVENT_ID);
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
@@ -53,7 +53,7 @@ describe('signedHeaders', () => {
 
   it.each(bodies)('%s: X-Hookwarden-Signature is the hex HMAC of the body keyed by the whole secret', (_label, body) => {
     const secret = newWebhookSecret();
-    const headers = signedHeaders(base(), { secrets: [secret] }, body, Date.now());
+    const headers = signedHeaders(base(), { keys: [signingKey(secret)] }, body, Date.now());
     expect(headers['x-hookwarden-signature']).toBe(createHmac('sha256', secret).update(body).digest('hex'));
     expect(headers['x-hookwarden-signature']).toMatch(/^[0-9a-f]{64}$/);
     expect(seedVerify(secret, Buffer.from(body, 'utf8'), headers['x-hookwarden-signature'])).toBe(true);
@@ -64,15 +64,15 @@ describe('signedHeaders', () => {
     const previous = newWebhookSecret();
     const body = bodies[1][1];
     const now = Date.now();
-    const headers = signedHeaders(base(), { secrets: [current, previous] }, body, now);
+    const headers = signedHeaders(base(), { keys: [signingKey(current), signingKey(previous)] }, body, now);
     const parts = headers['webhook-signature'].split(' ');
     expect(parts).toHaveLength(2);
-    expect(parts[0]).toBe(standardSignature(current, EVENT_ID, Math.floor(now / 1000), body));
-    expect(parts[1]).toBe(standardSignature(previous, EVENT_ID, Math.floor(now / 1000), body));
+    expect(parts[0]).toBe(standardSignature(signingKey(current), EVENT_ID, Math.floor(now / 1000), body));
+    expect(parts[1]).toBe(standardSignature(signingKey(previous), EVENT_ID, Math.floor(now / 1000), body));
     expect(() => new Webhook(current).verify(body, headers)).not.toThrow();
     expect(() => new Webhook(previous).verify(body, headers)).not.toThrow();
     expect(() => new Webhook(newWebhookSecret()).verify(body, headers)).toThrow(/No matching signature/);
-    expect(headers['x-hookwarden-signature']).toBe(hexSignature(current, body));
+    expect(headers['x-hookwarden-signature']).toBe(hexSignature(signingKey(current), body));
     expect(seedVerify(previous, Buffer.from(body), headers['x-hookwarden-signature'])).toBe(false);
   });
 
@@ -80,13 +80,13 @@ describe('signedHeaders', () => {
     const secret = newWebhookSecret();
     const body = bodies[0][1];
     const seconds = 1_773_498_153;
-    expect(standardSignature(secret, EVENT_ID, seconds, body)).toBe(new Webhook(secret).sign(EVENT_ID, new Date(seconds * 1000), body));
+    expect(standardSignature(signingKey(secret), EVENT_ID, seconds, body)).toBe(new Webhook(secret).sign(EVENT_ID, new Date(seconds * 1000), body));
   });
 
   it('a secret of 64 bytes (the maximum) verifies too', () => {
     const secret = `whsec_${randomBytes(64).toString('base64')}`;
     const body = bodies[0][1];
-    const headers = signedHeaders(base(), { secrets: [secret] }, body, Date.now());
+    const headers = signedHeaders(base(), { keys: [signingKey(secret)] }, body, Date.now());
     expect(() => new Webhook(secret).verify(body, headers)).not.toThrow();
   });
 
@@ -94,7 +94,7 @@ describe('signedHeaders', () => {
   it.each([0, 5, 20, -1])('a body changed at byte %d fails both verifications', (position) => {
     const secret = newWebhookSecret();
     const body = bodies[1][1];
-    const headers = signedHeaders(base(), { secrets: [secret] }, body, Date.now());
+    const headers = signedHeaders(base(), { keys: [signingKey(secret)] }, body, Date.now());
     const raw = Buffer.from(body, 'utf8');
     const at = position < 0 ? raw.length + position : position;
     raw[at] ^= 0x01;
@@ -109,7 +109,7 @@ describe('signedHeaders', () => {
   ])('a changed %s header fails verification', (name, change) => {
     const secret = newWebhookSecret();
     const body = bodies[0][1];
-    const headers = signedHeaders(base(), { secrets: [secret] }, body, Date.now());
+    const headers = signedHeaders(base(), { keys: [signingKey(secret)] }, body, Date.now());
     const tampered = { ...headers, [name]: change === 'shift' ? String(Number(headers[name]) - 1) : change };
     expect(() => new Webhook(secret).verify(body, tampered)).toThrow(/No matching signature/);
   });
@@ -118,13 +118,13 @@ describe('signedHeaders', () => {
     const secret = newWebhookSecret();
     const other = newWebhookSecret();
     const body = bodies[0][1];
-    const headers = signedHeaders(base(), { secrets: [secret] }, body, Date.now());
+    const headers = signedHeaders(base(), { keys: [signingKey(secret)] }, body, Date.now());
     expect(() => new Webhook(other).verify(body, headers)).toThrow(/No matching signature/);
     expect(seedVerify(other, Buffer.from(body), headers['x-hookwarden-signature'])).toBe(false);
   });
 
   it('keeps every base header and adds only timestamp and the two signatures', () => {
-    const headers = signedHeaders(base(), { secrets: [newWebhookSecret()] }, '{}', Date.now());
+    const headers = signedHeaders(base(), { keys: [signingKey(newWebhookSecret())] }, '{}', Date.now());
     expect(Object.keys(headers).sort()).toEqual(
       [...Object.keys(base()), 'webhook-timestamp', 'webhook-signature', 'x-hookwarden-signature'].sort(),
     );

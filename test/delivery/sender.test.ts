@@ -1,0 +1,130 @@
+// The sender against real TCP servers on 127.0.0.1: what an attempt reports, that a finished
+// exchange leaves its connection for the next one, that more than 4 KiB of answer is not read, and
+// that abortAll ends attempts in flight (and any started after it) at once.
+import net from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createSender, MAX_RESPONSE_BYTES, type Sender } from '../../src/delivery/sender.ts';
+
+/** A TCP server that answers each connection as `behave` says; counts connections. */
+async function server(behave: (socket: net.Socket) => void) {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const tcp = net.createServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    // Reading (and dropping) what arrives is what lets the end of a connection be seen.
+    socket.resume();
+    behave(socket);
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const { port } = tcp.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook?x=1`,
+    connections: () => connections,
+    open: () => sockets.size,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => tcp.close(resolve));
+    },
+  };
+}
+
+/** Answers every request on a connection with `reply` (keep-alive). */
+function answering(reply: string) {
+  return (socket: net.Socket) => {
+    let buffered = '';
+    socket.on('data', (data) => {
+      buffered += data.toString('latin1');
+      // The sender's bodies here are small and carry content-length: one request per header block.
+      while (buffered.includes('\r\n\r\n')) {
+        const end = buffered.indexOf('\r\n\r\n') + 4;
+        const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+        if (buffered.length < end + length) return;
+        buffered = buffered.slice(end + length);
+        socket.write(reply);
+      }
+    });
+  };
+}
+
+const closers: Array<{ close(): Promise<unknown> }> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  await Promise.all(closers.map((c) => c.close()));
+});
+
+function sender(): Sender {
+  const created = createSender({ allowInsecureTargets: true });
+  closers.push(created);
+  return created;
+}
+
+const post = (s: Sender, url: string, timeoutMs = 2_000) =>
+  s.send({ url, headers: { 'content-type': 'application/json' }, body: '{"hello":"world"}', timeoutMs });
+
+describe('sender', () => {
+  it('reports status, Retry-After and the body, and keeps connections for the next attempts', async () => {
+    const target = await server(answering('HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\ncontent-length: 4\r\n\r\nbusy'));
+    closers.push(target);
+    const s = sender();
+    const results = [];
+    for (let i = 0; i < 10; i += 1) results.push(await post(s, target.url));
+    for (const result of results) expect(result).toMatchObject({ statusCode: 503, retryAfter: '7', responseBody: 'busy', error: null, blocked: false });
+    // An attempt sent the moment the last one ended may find its connection not yet free and open
+    // another; the pool then has both. Without keep-alive there would be ten.
+    expect(target.connections()).toBeLessThanOrEqual(2);
+  });
+
+  it('reads no more than 4 KiB of an answer and closes that connection', async () => {
+    const body = 'z'.repeat(MAX_RESPONSE_BYTES * 4);
+    const target = await server(answering(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`));
+    closers.push(target);
+    const result = await post(sender(), target.url);
+    expect(result.statusCode).toBe(200);
+    expect(result.responseBody).toBe('z'.repeat(MAX_RESPONSE_BYTES));
+    await expect.poll(() => target.open(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('shows NUL in an answer as U+FFFD', async () => {
+    const target = await server(answering('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\na\0b'));
+    closers.push(target);
+    expect((await post(sender(), target.url)).responseBody).toBe('a\uFFFDb');
+  });
+
+  it('a receiver that never answers ends at the timeout, and its connection is closed', async () => {
+    const target = await server(() => {});
+    closers.push(target);
+    const started = performance.now();
+    const result = await post(sender(), target.url, 300);
+    expect(result).toMatchObject({ statusCode: null, error: 'timeout after 300 ms' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await expect.poll(() => target.open(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('abortAll ends attempts in flight at once, and any started after it', async () => {
+    const target = await server(() => {});
+    closers.push(target);
+    const s = sender();
+    const pending = [post(s, target.url, 30_000), post(s, target.url, 30_000)];
+    await expect.poll(() => target.connections(), { timeout: 2_000 }).toBe(2);
+    const started = performance.now();
+    s.abortAll();
+    const results = await Promise.all(pending);
+    expect(performance.now() - started).toBeLessThan(500);
+    for (const result of results) expect(result).toMatchObject({ statusCode: null, error: 'aborted: Hookwarden was shutting down', blocked: false });
+    const later = await post(s, target.url, 30_000);
+    expect(later.error).toBe('aborted: Hookwarden was shutting down');
+    await expect.poll(() => target.open(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('a refused connection is reported as such', async () => {
+    const target = await server(() => {});
+    const url = target.url;
+    await target.close();
+    expect((await post(sender(), url)).error).toBe('connection refused');
+  });
+});
