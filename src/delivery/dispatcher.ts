@@ -10,7 +10,8 @@
 // (`ready`, per webhook, oldest first; bounded in number and in body bytes), so that one event to
 // many webhooks needs no claim at all. Room is promised only while no due work waits in the
 // database, so new work never passes older work; a process that dies before sending them leaves
-// leases that run out as any claim's.
+// leases that run out as any claim's. Claims fill the same queue ahead of the slots (CLAIM_AHEAD),
+// and are made once a good part of that room is free, so that each carries many deliveries.
 import type { App, Handoff, Reservation } from '../app.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '../db/queue.ts';
 import { judge, isSuccess } from './retry-policy.ts';
@@ -36,6 +37,16 @@ const MAX_WRITE_BATCH = 256;
 const WRITE_GATHER_MS = 5;
 
 const BASE_HEADER_NAMES = ['content-type', 'user-agent', 'webhook-id', 'x-hookwarden-event'];
+
+/**
+ * Claims lease ahead of the free slots: up to this many times `concurrency` held here (in flight
+ * and waiting), and this many times the per-webhook cap per webhook, so that each claim carries
+ * many deliveries (a claim costs about the same whatever its size). What waits is sent in order.
+ */
+const CLAIM_AHEAD = 2;
+
+/** Promised counts for a webhook when they do not matter to the answer. */
+const NONE_PROMISED: ReadonlyMap<string, number> = new Map();
 
 /** How long room promised to a write is held for it: far longer than any write takes. */
 const RESERVATION_MS = 5_000;
@@ -70,7 +81,9 @@ export interface Dispatcher extends Handoff {
 
 export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender): Dispatcher {
   const { concurrency, perWebhook, pollIntervalMs, leaseMarginMs } = app.config.dispatch;
-  const refillAt = Math.max(1, Math.floor(concurrency / 4));
+  /** Room (in claim-ahead terms) worth a claim: smaller claims cost as much and carry less. */
+  const refillAt = Math.max(1, Math.floor((concurrency * CLAIM_AHEAD) / 4));
+  const claimCap = perWebhook * CLAIM_AHEAD;
   const log = app.log.child({ component: 'dispatcher' });
   const targets = new Map<string, Target>();
   const inFlight = new Map<string, { delivery: ClaimedDelivery; done: Promise<void> }>();
@@ -187,9 +200,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         if (left === 0) perWebhookCount.delete(delivery.webhookId);
         else perWebhookCount.set(delivery.webhookId, left);
         launchReady();
-        // Wake for a webhook back under its cap, or when work waits for slots and a quarter are
-        // free (fewer would make many small claims; the written batch wakes the loop anyway).
-        if (left === perWebhook - 1 || (slotBound && concurrency - inFlight.size - readyCount >= refillAt)) wake();
+        // When work waits in the database: wake for a webhook that dropped a cap's worth below
+        // what claims may hold of it, or once a quarter of the claim room is free (fewer would
+        // make many small claims; the written batch wakes the loop anyway).
+        if (slotBound && (heldFor(delivery.webhookId, NONE_PROMISED) === claimCap - perWebhook || claimRoom(0) >= refillAt)) wake();
       });
     inFlight.set(delivery.id, { delivery, done });
   }
@@ -250,9 +264,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
         launchReady();
       }
       flushing = null;
-      // Freed slots matter only when work was left waiting for them; a retry may fall due before
-      // the loop's next planned look. Otherwise a wake here would only find nothing to claim.
-      if (slotBound || retrying) wake();
+      // Freed room matters only when work was left waiting for it, and only once a claim is worth
+      // it; a retry may fall due before the loop's next planned look. Otherwise a wake here would
+      // only find nothing to claim.
+      if ((slotBound && claimRoom(0) >= refillAt) || retrying) wake();
     })();
   }
 
@@ -272,9 +287,14 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     return counts;
   }
 
-  /** Slots for new claims: none taken, none owed to deliveries waiting here or promised. */
+  /** Slots free for new work: none taken, none owed to deliveries waiting here or promised. */
   function freeSlots(promisedTotal: number): number {
     return concurrency - slotsTaken() - readyCount - promisedTotal;
+  }
+
+  /** How many deliveries a claim may take: the free slots and the claim-ahead room. */
+  function claimRoom(promisedTotal: number): number {
+    return freeSlots(promisedTotal) + concurrency * (CLAIM_AHEAD - 1);
   }
 
   /**
@@ -291,10 +311,10 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     return (perWebhookCount.get(id) ?? 0) + (ready.get(id)?.length ?? 0) + (promisedPerWebhook.get(id) ?? 0);
   }
 
-  /** Webhooks with as many attempts in flight here (or waiting, or promised) as they may have. */
+  /** Webhooks with as many attempts in flight here (or waiting, or promised) as claims may give them. */
   function saturatedWebhooks(promisedPerWebhook: ReadonlyMap<string, number> = promisedCounts().perWebhook): string[] {
     const ids = new Set([...perWebhookCount.keys(), ...ready.keys(), ...promisedPerWebhook.keys()]);
-    return [...ids].filter((id) => heldFor(id, promisedPerWebhook) >= perWebhook);
+    return [...ids].filter((id) => heldFor(id, promisedPerWebhook) >= claimCap);
   }
 
   function reserve(wanted: ReadonlyArray<{ webhookId: string; bytes: number }>): Reservation | null {
@@ -347,8 +367,8 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     await launchLeased(deliveries.map((delivery) => ({ delivery, leasedAt: new Date(delivery.createdAt).getTime() })));
   }
 
-  async function claimAndLaunch(now: number, free: number, saturated: string[]): Promise<number> {
-    const claimed = await queue.claim({ now, limit: free, perWebhook, saturated, leaseMarginMs });
+  async function claimAndLaunch(now: number, room: number, saturated: string[]): Promise<number> {
+    const claimed = await queue.claim({ now, limit: room, perWebhook: claimCap, saturated, leaseMarginMs });
     if (claimed.length === 0) return 0;
     await launchLeased(claimed.map((delivery) => ({ delivery, leasedAt: now })));
     return claimed.length;
@@ -382,24 +402,28 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     while (running) {
       woken = false;
       const counts = promisedCounts();
-      const free = freeSlots(counts.total);
+      const room = claimRoom(counts.total);
+      // A claim costs about the same whatever it carries: one is made when a good part of the
+      // room is free, or when slots would otherwise stand idle. Until then attempts finishing wake
+      // the loop (slotBound).
+      const claiming = room >= refillAt || (readyCount === 0 && freeSlots(counts.total) > 0);
       const now = Date.now();
       let claimed = 0;
       try {
-        if (free > 0) claimed = await claimAndLaunch(now, free, saturatedWebhooks(counts.perWebhook));
+        if (claiming) claimed = await claimAndLaunch(now, room, saturatedWebhooks(counts.perWebhook));
       } catch (error) {
         log.error({ err: error }, 'claiming deliveries failed');
       }
       if (!running) break;
-      // Work may be waiting for slots: all of ours, or those of a webhook at its per-webhook cap.
+      // Work may be waiting for room: all of ours, or that of a webhook at its claim cap.
       const capped = saturatedWebhooks().length > 0;
-      // Only a claim tells whether due work waits in the database. With no free slot none was made
-      // (work handed over here may hold every slot), so what was known stays.
-      if (free > 0) backlogged = claimed === free;
-      slotBound = free <= 0 || claimed === free || capped;
-      if (woken || (free > 0 && claimed === free)) continue;
+      // Only a claim tells whether due work waits in the database. Without one (work handed over
+      // here may hold all the room), what was known stays.
+      if (claiming) backlogged = claimed === room;
+      slotBound = !claiming || claimed === room || capped;
+      if (woken || (claiming && claimed === room)) continue;
       let delay = pollIntervalMs;
-      if (free > claimed) {
+      if (claiming && room > claimed) {
         try {
           // What was due at the claim and not taken is in flight, or of capped webhooks, whose
           // finished attempts wake the loop: only what falls due after it needs a timer.
