@@ -7,15 +7,12 @@
 // gate keeps our transactions and Prisma's interactive transactions from interleaving: each waits
 // for the other, and Prisma's statements outside a transaction wait while one of ours is open. On
 // PostgreSQL they run on the pool Prisma's adapter shares, as named prepared statements.
-import fsTmp from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { Provider } from './client.ts';
 import { resolveEach, type Outcome } from './together.ts';
 
 export type Row = Record<string, unknown>;
-const STATS = new Map<string, [number, bigint]>();
-setInterval(() => { fsTmp.writeFileSync('/tmp/sqlstats.txt', [...STATS].sort((a, b) => Number(b[1][1] - a[1][1])).map(([k, [n, t]]) => `${(Number(t) / 1e6).toFixed(0).padStart(7)} ms ${String(n).padStart(7)} x ${(Number(t) / 1e3 / n).toFixed(1).padStart(7)} us  ${k}`).join('\n')); }, 1000).unref();
 
 /**
  * A time as a statement parameter: epoch milliseconds in SQLite (client.ts stores dates so), an
@@ -182,12 +179,9 @@ export function createSqliteSql(connection: BetterSqlite3.Database, gate: Transa
       statements.set(template, prepared);
     }
     const values = valuesOf(prepared.compiled, params, sqliteValue);
-    const t0 = process.hrtime.bigint();
-    try {
     if (prepared.statement.reader) return prepared.statement.all(...values) as Row[];
     prepared.statement.run(...values);
     return [];
-    } finally { const k = template.trim().slice(0, 60).replace(/\s+/g, ' '); const e = STATS.get(k) ?? [0, 0n]; e[0]++; e[1] += process.hrtime.bigint() - t0; STATS.set(k, e); }
   }
 
   const inTransaction: SqlRunner = { query: async (template, params = {}) => run(template, params) };
@@ -219,10 +213,8 @@ export function createSqliteSql(connection: BetterSqlite3.Database, gate: Transa
           outcomes.push({ ok: false, error });
         }
       }
-      const tc = process.hrtime.bigint();
       if (outcomes.every((outcome) => !outcome.ok)) rollback.run();
       else commit.run();
-      { const e = STATS.get('COMMIT') ?? [0, 0n]; e[0]++; e[1] += process.hrtime.bigint() - tc; STATS.set('COMMIT', e); }
     } catch (error) {
       if (connection.inTransaction) rollback.run();
       for (const member of group) member.reject(error);

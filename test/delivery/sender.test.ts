@@ -2,7 +2,7 @@
 // exchange leaves its connection for the next one, that more than 4 KiB of answer is not read, and
 // that abortAll ends attempts in flight (and any started after it) at once.
 import net from 'node:net';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSender, MAX_RESPONSE_BYTES, type Sender } from '../../src/delivery/sender.ts';
 
 /** A TCP server that answers each connection as `behave` says; counts connections. */
@@ -52,9 +52,6 @@ function answering(reply: string) {
 const closers: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await Promise.all(closers.map((c) => c.close()));
 });
 
 function sender(): Sender {
