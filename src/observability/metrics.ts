@@ -22,7 +22,8 @@ export interface Metrics {
 
 interface QueueState {
   depth: number;
-  oldestDueAgeSeconds: number;
+  /** When the oldest due delivery not being attempted fell due (epoch ms), or null. */
+  oldestDueAt: number | null;
 }
 
 /** Open deliveries, and how long the oldest one that is due and not being attempted has waited. */
@@ -41,8 +42,7 @@ async function readQueue(db: Database, now: number): Promise<QueueState> {
       select: { nextAttemptAt: true },
     }),
   ]);
-  const due = oldest?.nextAttemptAt;
-  return { depth, oldestDueAgeSeconds: due ? Math.max(0, (now - due.getTime()) / 1000) : 0 };
+  return { depth, oldestDueAt: oldest?.nextAttemptAt?.getTime() ?? null };
 }
 
 export interface MetricsOptions {
@@ -114,7 +114,10 @@ export function createMetrics(db: Database, options: MetricsOptions = {}): Metri
     help: 'How long the oldest due delivery not being attempted has been waiting; 0 when none is waiting',
     registers: [registry],
     async collect() {
-      this.set((await queue())?.oldestDueAgeSeconds ?? NaN);
+      const state = await queue();
+      // Aged at each scrape, not when it was read: a cached read would freeze the wait it shows.
+      if (!state) this.set(NaN);
+      else this.set(state.oldestDueAt === null ? 0 : Math.max(0, (Date.now() - state.oldestDueAt) / 1000));
     },
   });
 

@@ -135,9 +135,11 @@ describe('/metrics', () => {
   });
 
   it('shows the queue depth and how long the oldest due delivery has waited', async () => {
-    // One attempt at a time for this webhook, each taking a while: the others wait, due.
+    // One attempt at a time for this webhook, each taking a while: the others wait, due. The third
+    // stays unleased until the first attempt ends (the dispatcher leases at most two ahead), longer
+    // than the gauges' cache (QUEUE_CACHE_MS), so a fresh read sees it and its wait grows per scrape.
     const slow = (await createWebhook(admin, { url: receiver.url('/slow') })).id;
-    receiver.script('/slow', [{ status: 200, delayMs: 1_500 }]);
+    receiver.script('/slow', [{ status: 200, delayMs: 3_000 }]);
     for (let i = 0; i < 3; i += 1) await testWebhook(admin, slow);
     await expect
       .poll(
@@ -148,6 +150,9 @@ describe('/metrics', () => {
         { timeout: 6_000, interval: 200 },
       )
       .toSatisfy(({ depth, age }: { depth: number; age: number }) => depth >= 2 && age >= 0.5);
+    const first = sample(await scrape(), 'hookwarden_queue_oldest_due_age_seconds')!;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sample(await scrape(), 'hookwarden_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(first + 0.25);
   });
 
   it('shows aggregates only: no organization, webhook, delivery, event or receiver in it', async () => {
