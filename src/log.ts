@@ -1,7 +1,6 @@
 // Structured JSON logs. Secrets never reach a log line: code logs ids, not rows, and these paths
 // are redacted as a second line of defence.
 import pino from 'pino';
-import { requestLogFields } from './observability/requests.ts';
 
 export type Logger = pino.Logger;
 
@@ -11,8 +10,6 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
     {
     level,
     base: { service: 'hookwarden' },
-    // Lines written while an HTTP request is handled carry its requestId.
-    mixin: requestLogFields,
     redact: {
       paths: ['secret', '*.secret', 'token', '*.token', 'authorization', '*.authorization', 'headers', '*.headers'],
       censor: '[redacted]',

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type DocumentNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { App } from './app.ts';
 import { createConsoleHandler } from './console.ts';
@@ -66,6 +66,34 @@ function rateLimit(perMinute: number): Plugin<Context> {
   };
 }
 
+/**
+ * The request each error came from, for the line that logs it: yoga masks (and we log) errors
+ * where the request is out of reach. Tagged before masking: our plugins run before yoga's.
+ */
+const requestOfError = new WeakMap<object, string>();
+
+function tagErrors(errors: readonly unknown[] | undefined, requestId: string | undefined): void {
+  if (!requestId || !errors) return;
+  for (const error of errors) {
+    if (typeof error !== 'object' || error === null) continue;
+    requestOfError.set(error, requestId);
+    if (error instanceof GraphQLError && error.originalError) requestOfError.set(error.originalError, requestId);
+  }
+}
+
+const requestIdOfError = (error: unknown) => (typeof error === 'object' && error !== null ? requestOfError.get(error) : undefined);
+
+const requestIds: Plugin<Context> = {
+  onExecute({ args }) {
+    const { requestId } = args.contextValue;
+    return { onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, ({ result }) => tagErrors(result.errors, requestId)) };
+  },
+  onSubscribe({ args }) {
+    const { requestId } = args.contextValue;
+    return { onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, ({ result }) => tagErrors(result.errors, requestId)) };
+  },
+};
+
 function variableError(error: GraphQLError, variable: string): GraphQLError {
   const at = /at "([\w.[\]]+)"/.exec(error.message)?.[1];
   const missing = / was not provided\.$/.test(error.message);
@@ -74,7 +102,7 @@ function variableError(error: GraphQLError, variable: string): GraphQLError {
 }
 
 export function createYogaServer(app: App) {
-  return createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
+  return createYoga<{ connectionParams?: Record<string, unknown>; requestId?: string }, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: app.config.graphiql ? { subscriptionsProtocol: 'WS' } : false,
@@ -82,16 +110,21 @@ export function createYogaServer(app: App) {
     batching: { limit: MAX_BATCH },
     logging: false,
     plugins: [
+      requestIds,
       wellFormedText,
       operationLimits,
       ...(app.config.introspection ? [] : [disableIntrospection]),
       ...(app.config.rateLimitPerMinute ? [rateLimit(app.config.rateLimitPerMinute)] : []),
     ],
     // Over WebSocket the token is in connectionParams (which a client may leave out) and there is no Fetch request.
-    context: async ({ request, connectionParams }) => ({
-      app,
-      actor: await authenticate(app, request ? request.headers.get('authorization') : connectionParams?.authorization),
-    }),
+    context: async ({ request, connectionParams, requestId }) => {
+      try {
+        return { app, requestId, actor: await authenticate(app, request ? request.headers.get('authorization') : connectionParams?.authorization) };
+      } catch (error) {
+        tagErrors([error], requestId);
+        throw error;
+      }
+    },
     maskedErrors: {
       maskError(error) {
         // A variable that does not fit its type is the client's input error. graphql-js quotes the
@@ -105,7 +138,7 @@ export function createYogaServer(app: App) {
         // Errors from parsing and validation carry no original error: they are the client's.
         if (error instanceof GraphQLError && !error.originalError) return error;
         if (original instanceof GraphQLError && original.extensions?.code) return original;
-        app.log.error({ err: original }, 'unexpected error while resolving');
+        app.log.error({ err: original, requestId: requestIdOfError(original) ?? requestIdOfError(error) }, 'unexpected error while resolving');
         return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
@@ -123,7 +156,7 @@ export async function startServer(app: App, port: number, host: string, metrics:
   const yoga = createYogaServer(app);
   const serveConsole = createConsoleHandler();
   const serveOperations = createOperationsHandler(app, metrics);
-  const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const route = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -132,12 +165,12 @@ export async function startServer(app: App, port: number, host: string, metrics:
       return;
     }
     // /healthz, /readyz and /metrics; the API at /graphql; the web console (web/dist) on every other path.
-    if (serveOperations(req, res)) return;
+    if (serveOperations(req, res, requestId)) return;
     const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname === GRAPHQL_PATH || pathname.startsWith(`${GRAPHQL_PATH}/`)) yoga.handle(req, res);
+    if (pathname === GRAPHQL_PATH || pathname.startsWith(`${GRAPHQL_PATH}/`)) yoga.handle(req, res, { requestId });
     else void serveConsole(req, res);
   };
-  const server = http.createServer((req, res) => withRequestLog(app.log, isOperationsPath, req, res, () => route(req, res)));
+  const server = http.createServer((req, res) => withRequestLog(app.log, isOperationsPath, req, res, (requestId) => route(req, res, requestId)));
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const wsCleanup = useServer(
     {

@@ -19,16 +19,19 @@ function send(res: http.ServerResponse, req: http.IncomingMessage, status: numbe
  * Answers the request when it is for one of OPERATIONS_PATHS and returns true; returns false for
  * any other path.
  */
-export function createOperationsHandler(app: App, metrics: Metrics): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+export function createOperationsHandler(
+  app: App,
+  metrics: Metrics,
+): (req: http.IncomingMessage, res: http.ServerResponse, requestId?: string) => boolean {
   const log = app.log.child({ component: 'operations' });
-  const readiness = createReadinessCheck(app.db, (error) => log.error({ err: error }, 'readiness check failed'));
+  const readiness = createReadinessCheck(app.db);
 
-  async function answer(path: OperationsPath, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function answer(path: OperationsPath, req: http.IncomingMessage, res: http.ServerResponse, requestId?: string): Promise<void> {
     switch (path) {
       case '/healthz':
         return send(res, req, 200, 'text/plain; charset=utf-8', 'ok\n');
       case '/readyz': {
-        const state = await readiness();
+        const state = await readiness((error) => log.error({ err: error, requestId }, 'readiness check failed'));
         if (state.ready) return send(res, req, 200, 'text/plain; charset=utf-8', 'ready\n');
         return send(res, req, 503, 'application/json', JSON.stringify({ status: 'unavailable', reason: state.reason, ...(state.pending ? { pending: state.pending } : {}) }));
       }
@@ -37,7 +40,7 @@ export function createOperationsHandler(app: App, metrics: Metrics): (req: http.
     }
   }
 
-  return (req, res) => {
+  return (req, res, requestId) => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (!isOperationsPath(pathname)) return false;
     // Bodies are never read here: let the rest of a request arrive and go.
@@ -47,8 +50,8 @@ export function createOperationsHandler(app: App, metrics: Metrics): (req: http.
       res.end('method not allowed\n');
       return true;
     }
-    answer(pathname, req, res).catch((error) => {
-      log.error({ err: error, path: pathname }, 'operations endpoint failed');
+    answer(pathname, req, res, requestId).catch((error) => {
+      log.error({ err: error, path: pathname, requestId }, 'operations endpoint failed');
       if (!res.headersSent) send(res, req, 503, 'application/json', JSON.stringify({ status: 'unavailable', reason: 'internal error' }));
       else res.destroy();
     });

@@ -19,10 +19,11 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function createReadinessCheck(db: Database, onError: (error: unknown) => void): () => Promise<Readiness> {
+/** `onError` hears why a check failed (the answer only says it in a word). */
+export function createReadinessCheck(db: Database): (onError: (error: unknown) => void) => Promise<Readiness> {
   // The migrations this code needs do not change while it runs.
   const expected = migrationNames(MIGRATION_DIRS[db.provider]);
-  return async () => {
+  return async (onError) => {
     try {
       await within(READINESS_TIMEOUT_MS, db.prisma.$queryRawUnsafe('SELECT 1'));
     } catch (error) {

@@ -12,6 +12,8 @@ export interface Context {
   app: App;
   /** Null when the request carried no valid token. */
   actor: Actor | null;
+  /** The HTTP request's id (x-request-id), for the lines logged while it is handled; none over WebSocket. */
+  requestId?: string;
 }
 
 export const builder = new SchemaBuilder<{

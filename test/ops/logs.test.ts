@@ -1,10 +1,12 @@
 // The service's own JSON logs, as `npm start` writes them: one line per HTTP request with its
-// request id, method, path, status and duration; never a token, a query string or a body; and a
-// clean stop on SIGTERM.
+// request id, method, path, status and duration; an unexpected error with the id of the request
+// it failed; never a token, a query string or a body; and a clean stop on SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { killChildren, startChild, type Child } from '../support/processes.ts';
+import { bootstrapToken, killChildren, startChild, type Child } from '../support/processes.ts';
 import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
 
 let dir: string;
@@ -36,6 +38,49 @@ function logLines(): LogLine[] {
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogLine);
 }
+
+/** Runs a statement on the service's database behind its back. */
+async function alter(sql: string): Promise<void> {
+  const url = database.env.DATABASE_URL;
+  if (url.startsWith('file:')) {
+    const db = new Database(url.slice('file:'.length));
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+it('logs an unexpected error with the id of the request it failed', async () => {
+  const token = await bootstrapToken(database.env, 'Logs', 'admin@logs.test');
+  // A table the service expects is gone: its query fails inside the resolver.
+  await alter('ALTER TABLE "AuditEntry" RENAME TO "AuditEntryGone"');
+  try {
+    const response = await fetch(child.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-request-id': 'log-test-broken' },
+      body: JSON.stringify({ query: '{ webhookAuditLog { edges { node { id } } } }' }),
+    });
+    const body = (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    expect(body.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  } finally {
+    await alter('ALTER TABLE "AuditEntryGone" RENAME TO "AuditEntry"');
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const logged = logLines().filter((line) => line.msg === 'unexpected error while resolving');
+  expect(logged).toHaveLength(1);
+  expect(logged[0]).toMatchObject({ level: 50, requestId: 'log-test-broken' });
+  expect(JSON.stringify(logged[0])).not.toContain(token);
+});
 
 it('logs each request once with its id, and nothing a request carried', async () => {
   const origin = new URL(child.url).origin;
