@@ -109,7 +109,24 @@ class GatedSqliteAdapter extends PrismaBetterSQLite3 {
 export interface OpenOptions {
   /** Work the database does in the background failed (SQLite's checkpoint thread). */
   onBackgroundError?: (error: unknown) => void;
+  /** PostgreSQL: how long a statement, a connection and a silent server may take (POSTGRES_TIMEOUTS). */
+  postgresTimeouts?: PostgresTimeouts;
 }
+
+export interface PostgresTimeouts {
+  /** The server cancels a statement that runs (or waits for a lock) longer, releasing its locks. */
+  statementMs: number;
+  /** We give up on an answer that has not come (a hung server or network): longer than statementMs. */
+  answerMs: number;
+  /** Opening a connection, or waiting for a free one of the pool. */
+  connectMs: number;
+}
+
+/**
+ * Nothing we run takes seconds: a statement still running after 30 s waits for something that
+ * will not come, and without a limit a hung connection would stall the dispatcher for good.
+ */
+export const POSTGRES_TIMEOUTS: PostgresTimeouts = { statementMs: 30_000, answerMs: 35_000, connectMs: 10_000 };
 
 async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Database> {
   const file = sqlitePath(databaseUrl);
@@ -141,8 +158,17 @@ async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Da
   };
 }
 
-async function openPostgres(databaseUrl: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+async function openPostgres(databaseUrl: string, timeouts: PostgresTimeouts): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 20,
+    statement_timeout: timeouts.statementMs,
+    // A transaction left open by a client that stopped talking ends on the server too.
+    idle_in_transaction_session_timeout: timeouts.answerMs,
+    query_timeout: timeouts.answerMs,
+    connectionTimeoutMillis: timeouts.connectMs,
+    keepAlive: true,
+  });
   // An idle connection the server closed (a restart, a terminated backend) is dropped by the pool,
   // and the next query opens a new one: nothing to do but not crash.
   pool.on('error', () => {});
@@ -168,5 +194,5 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
 }
 
 export function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Database> {
-  return providerOf(databaseUrl) === 'sqlite' ? openSqlite(databaseUrl, options) : openPostgres(databaseUrl);
+  return providerOf(databaseUrl) === 'sqlite' ? openSqlite(databaseUrl, options) : openPostgres(databaseUrl, options.postgresTimeouts ?? POSTGRES_TIMEOUTS);
 }
