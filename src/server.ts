@@ -148,15 +148,31 @@ export function createYogaServer(app: App) {
 export interface RunningServer {
   server: http.Server;
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops taking connections and ends subscriptions; requests under way get up to graceMs to be
+   * answered (each answer closes its connection), then whatever is left is cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How long requests under way get to finish when the server closes. */
+export const CLOSE_GRACE_MS = 5_000;
 
 /** `metrics` should be the one whose observer the dispatcher reports to (startService does that). */
 export async function startServer(app: App, port: number, host: string, metrics: Metrics = createMetrics(app.db)): Promise<RunningServer> {
   const yoga = createYogaServer(app);
   const serveConsole = createConsoleHandler();
   const serveOperations = createOperationsHandler(app, metrics);
+  let closing = false;
+  /** Requests not answered yet: when the server closes, each answer ends its connection. */
+  const unanswered = new Set<http.ServerResponse>();
   const route = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string) => {
+    // The client's next request goes elsewhere instead of racing the connection's end.
+    if (closing) res.setHeader('connection', 'close');
+    else {
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
+    }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -214,11 +230,22 @@ export async function startServer(app: App, port: number, host: string, metrics:
   return {
     server,
     url: `http://${shownHost}:${actualPort}${GRAPHQL_PATH}`,
-    async close() {
+    async close(graceMs = CLOSE_GRACE_MS) {
+      closing = true;
+      for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
       await wsCleanup.dispose();
       wsServer.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections between requests go now, those with a request under way once it is answered.
+      server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      try {
+        await closed;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(cut);
+      }
     },
   };
 }

@@ -66,7 +66,7 @@ export interface Service {
   url: string;
   dispatcher: Dispatcher;
   http: RunningServer;
-  /** Stops taking requests and claiming work, finishes or releases attempts in flight, closes the database. */
+  /** Stops taking connections and claiming work, answers requests under way, finishes or releases attempts in flight, closes the database. */
   stop(): Promise<void>;
 }
 
