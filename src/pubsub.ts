@@ -160,7 +160,10 @@ export function createInMemoryPubSub(): PubSub {
 /** Channels are `<prefix><topic>`, so several deployments (or test runs) can share one Redis. */
 export function createRedisPubSub(url: string, prefix: string): PubSub {
   const publishClient = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
-  const subscribeClient = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  // No ready check (INFO) on the subscriber: the dispatcher subscribes at start, often before the
+  // connection is up, and a connection in subscriber mode refuses INFO (ioredis then reports an
+  // unhandled error and the subscription is lost).
+  const subscribeClient = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3, enableReadyCheck: false });
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
   return typed(createPubSub({ eventTarget }), prefix, async () => {
     publishClient.disconnect();

@@ -15,6 +15,7 @@
 import type { App, Handoff, Reservation } from '../app.ts';
 import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '../db/queue.ts';
 import { judge, isSuccess } from './retry-policy.ts';
+import type { WebhookUpdate } from '../pubsub.ts';
 import type { Sender } from './sender.ts';
 import { signedHeaders, signingKey, type SigningKey } from './signing.ts';
 
@@ -346,6 +347,21 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     };
   }
 
+  /**
+   * Webhook changes made by other instances (heard through Redis, as subscriptions hear them) reach
+   * what waits here too. Ours are also heard, after changed() was called directly: it runs twice.
+   * Breaker counts move with every failed attempt; only a breaker that disabled one matters here.
+   */
+  let webhookChanges: AsyncIterator<WebhookUpdate> | null = null;
+  async function followWebhookChanges(): Promise<void> {
+    const updates = app.pubsub.subscribe('webhook-updated')[Symbol.asyncIterator]();
+    webhookChanges = updates;
+    for (let next = await updates.next(); !next.done; next = await updates.next()) {
+      const { webhookId, breaker } = next.value;
+      if (!breaker || breaker.disabledReason) changed(webhookId);
+    }
+  }
+
   /** Waiting deliveries of a webhook that changed go through its new state: sent as it now says, or cancelled. */
   function changed(webhookId: string): void {
     targets.delete(webhookId);
@@ -443,6 +459,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
       if (running) return;
       running = true;
       loop = run();
+      followWebhookChanges().catch((error) => log.error({ err: error }, 'hearing webhook changes failed'));
     },
     wake,
     reserve,
@@ -450,6 +467,7 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     async stop(graceMs = 10_000) {
       running = false;
       wakeUp?.();
+      await webhookChanges?.return?.();
       await loop;
       const pending = [...inFlight.values()];
       const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
