@@ -4,10 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bootstrapToken, killChildren, startChild, type Child } from '../support/processes.ts';
-import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
+import { createTestDatabase, postgresStatement, tempDir, type TestDatabase } from '../support/service.ts';
 
 let dir: string;
 let database: TestDatabase;
@@ -51,13 +50,7 @@ async function alter(sql: string): Promise<void> {
     }
     return;
   }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  await postgresStatement(url, sql);
 }
 
 it('logs an unexpected error with the id of the request it failed', async () => {

@@ -2,14 +2,13 @@
 // processes share the queue; one is SIGKILLed midway. Every delivery must end SUCCEEDED, a
 // receiver may see a request twice only for an attempt the killed instance never got to record,
 // and a subscription on a surviving instance sees every delivery's final status.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { graphqlClient, subscribe, type Subscription } from '../support/graphql.ts';
 import { bootstrapToken, killChildren, startChild, type Child } from '../support/processes.ts';
 import { startReceiver, waitUntil, type Receiver } from '../support/receiver.ts';
-import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
+import { createTestDatabase, instancesEnv, tempDir, type TestDatabase } from '../support/service.ts';
 
 const WEBHOOKS = 10;
 const ISSUES = 300; // × 10 webhooks = 3,000 deliveries
@@ -28,18 +27,14 @@ let watcher: Subscription<{ deliveryUpdated: { id: string; status: string } }> |
 beforeAll(async () => {
   database = await createTestDatabase(dir, 'postgres');
   receiver = await startReceiver();
-  env = {
-    ...database.env,
-    HOOKWARDEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true',
+  env = instancesEnv(database, {
     HOOKWARDEN_RETRY_BASE_MS: '20',
     HOOKWARDEN_RETRY_MAX_MS: '100',
     // Long enough that a loaded machine never lets a live instance's lease lapse: only the killed one's do.
     HOOKWARDEN_LEASE_MARGIN_MS: '5000',
     HOOKWARDEN_POLL_INTERVAL_MS: '250',
     HOOKWARDEN_CONCURRENCY: String(CONCURRENCY),
-    LOG_LEVEL: 'warn',
-  };
+  });
   for (let i = 0; i < 3; i += 1) instances.push(await startChild(env));
 }, 90_000);
 

@@ -2,14 +2,13 @@
 // more from another that already holds some of its deliveries, waiting for a slot. The holder
 // hears of the change through Redis, as subscriptions do, and checks what waits against the
 // webhook's new state. Two services as child processes, a real receiver.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { graphqlClient } from '../support/graphql.ts';
 import { createIssue, createWebhook, deliveriesOf } from '../support/ops.ts';
 import { bootstrapToken, killChildren, startChild, type Child } from '../support/processes.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { createTestDatabase, tempDir, type TestDatabase } from '../support/service.ts';
+import { createTestDatabase, instancesEnv, tempDir, type TestDatabase } from '../support/service.ts';
 
 const dir = tempDir();
 let database: TestDatabase;
@@ -21,15 +20,11 @@ let other: Child;
 beforeAll(async () => {
   database = await createTestDatabase(dir, 'postgres');
   receiver = await startReceiver();
-  env = {
-    ...database.env,
-    HOOKWARDEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true',
+  env = instancesEnv(database, {
     // One attempt at a time per webhook: the others wait in the instance that holds them.
     HOOKWARDEN_WEBHOOK_CONCURRENCY: '1',
     HOOKWARDEN_LEASE_MARGIN_MS: '20000',
-    LOG_LEVEL: 'warn',
-  };
+  });
   holder = await startChild(env);
   other = await startChild(env);
 }, 90_000);

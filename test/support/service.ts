@@ -39,8 +39,9 @@ export const TEST_DATABASE = process.env.HOOKWARDEN_TEST_DATABASE === 'postgres'
 const POSTGRES_ADMIN_URL = process.env.HOOKWARDEN_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.HOOKWARDEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+/** Runs one statement on the PostgreSQL database at `url`, on a connection of its own. */
+export async function postgresStatement(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(sql);
@@ -59,12 +60,23 @@ export interface TestDatabase {
 export async function createTestDatabase(dir: string, kind: 'sqlite' | 'postgres' = TEST_DATABASE): Promise<TestDatabase> {
   if (kind === 'sqlite') return { env: { DATABASE_URL: `file:${path.join(dir, 'test.db')}` }, drop: async () => {} };
   const name = `hookwarden_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+  await postgresStatement(POSTGRES_ADMIN_URL, `CREATE DATABASE ${name}`);
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
     env: { DATABASE_URL: url.toString(), REDIS_URL: TEST_REDIS_URL, HOOKWARDEN_REDIS_PREFIX: `${name}:` },
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => postgresStatement(POSTGRES_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** For instances that share `database`: one encryption key, insecure targets allowed, warnings logged; plus `extra`. */
+export function instancesEnv(database: TestDatabase, extra: Record<string, string>): Record<string, string> {
+  return {
+    ...database.env,
+    HOOKWARDEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    HOOKWARDEN_ALLOW_INSECURE_TARGETS: 'true',
+    LOG_LEVEL: 'warn',
+    ...extra,
   };
 }
 
