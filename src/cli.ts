@@ -264,8 +264,17 @@ async function main(argv: string[]): Promise<number> {
   // Logs go to stderr so that stdout carries the command's result alone.
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2);
   const opened = await openApp(config, log);
+  // Deliveries a command queues (redeliver) are sent by the running service: on PostgreSQL it is
+  // told at once, as by another instance; on SQLite it finds them at its next poll.
+  const notified: Array<Promise<void>> = [];
+  const [{ notifyInstances }, { NO_HANDOFF }] = await Promise.all([import('./db/wakeups.ts'), import('./app.ts')]);
+  opened.connectDispatcher(
+    () => void notified.push(notifyInstances(opened.app.db).catch((error) => log.warn({ err: error }, 'could not tell the running service'))),
+    NO_HANDOFF,
+  );
   try {
     await command.run(opened.app, input);
+    await Promise.all(notified);
     return 0;
   } catch (error) {
     if (error instanceof CommandError || isUserError(error)) {

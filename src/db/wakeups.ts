@@ -6,11 +6,17 @@ import pg from 'pg';
 import type { Database } from './client.ts';
 
 const CHANNEL = 'hookwarden_deliveries';
+const NOTIFY = `SELECT pg_notify('${CHANNEL}', '')`;
 
 export interface Wakeups {
   /** After a commit that created deliveries: wake this process and, on PostgreSQL, the others. */
   notify(): void;
   close(): Promise<void>;
+}
+
+/** For a process without a dispatcher (the CLI): tells the instances on PostgreSQL that new deliveries were committed. */
+export async function notifyInstances(db: Database): Promise<void> {
+  if (db.provider === 'postgresql') await db.sql.query(NOTIFY);
 }
 
 export async function connectWakeups(db: Database, onWake: () => void, onError: (error: unknown) => void): Promise<Wakeups> {
@@ -28,7 +34,7 @@ export async function connectWakeups(db: Database, onWake: () => void, onError: 
     do {
       again = false;
       try {
-        await db.sql.query(`SELECT pg_notify('${CHANNEL}', '')`);
+        await db.sql.query(NOTIFY);
       } catch (error) {
         onError(error);
       }
