@@ -179,7 +179,7 @@ async function openPostgres(databaseUrl: string, timeouts: PostgresTimeouts): Pr
   return {
     prisma,
     sql: createPostgresSql(pool),
-    sqlIn: (tx) => prismaRunner('numbered', tx),
+    sqlIn: (tx) => prismaRunner(tx),
     provider: 'postgresql',
     url: databaseUrl,
     describe: `PostgreSQL ${redactUrl(databaseUrl)}`,

@@ -39,9 +39,12 @@ export interface RawQueries {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
 }
 
-/** Our statements inside a Prisma transaction (the paths that are not hot keep Prisma's). */
-export function prismaRunner(placeholders: 'question' | 'numbered', client: RawQueries): SqlRunner {
-  return { query: (template, params = {}) => client.$queryRawUnsafe<Row[]>(...bind(placeholders, template, params)) };
+/**
+ * Our statements inside a Prisma transaction on PostgreSQL (the paths that are not hot keep
+ * Prisma's). SQLite needs none: Prisma's transaction is on our connection (SqliteSql.held).
+ */
+export function prismaRunner(client: RawQueries): SqlRunner {
+  return { query: (template, params = {}) => client.$queryRawUnsafe<Row[]>(...bind('numbered', template, params)) };
 }
 
 export interface TransactionOptions {
