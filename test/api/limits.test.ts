@@ -1,4 +1,5 @@
 // Hostile clients: deep or huge operations, oversized bodies, batches, and mutation rate limits.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_DEPTH, MAX_FIELDS } from '../../src/limits.ts';
 import { MAX_BATCH, MAX_BODY_BYTES } from '../../src/server.ts';
@@ -47,6 +48,36 @@ describe('operation limits', () => {
     const response = await post(hw.url, admin.token, JSON.stringify({ query: 'mutation ($w: String!) { createIssue(input: { pluginId: "p", severity: LOW, weakness: $w }) { id } }', variables: { w: weakness } }));
     expect(response.status).toBe(413);
     expect(await hw.service.app.db.prisma.issue.count()).toBe(0);
+  });
+
+  // No content-length: the body is counted as it is read.
+  const postChunked = (url: string, token: string, body: string) =>
+    new Promise<{ status: number; json: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } }>((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, json: JSON.parse(text) }));
+      });
+      request.on('error', reject);
+      for (let at = 0; at < body.length; at += 64 * 1024) request.write(body.slice(at, at + 64 * 1024));
+      request.end();
+    });
+
+  it('refuses a chunked body over 1 MiB with HTTP 413 and writes nothing, and answers a chunked body under it', async () => {
+    const admin = await hw.admin('Chunked', 'ops@chunked.test');
+    // A long comment makes the size; the weakness stays within its own limit.
+    const create = (padding: number) =>
+      JSON.stringify({ query: `# ${'x'.repeat(padding)}\nmutation { createIssue(input: { pluginId: "p", severity: LOW, weakness: "w" }) { id } }` });
+    const before = await hw.service.app.db.prisma.issue.count();
+    const over = await postChunked(hw.url, admin.token, create(MAX_BODY_BYTES));
+    expect(over.status).toBe(413);
+    expect(over.json.errors?.[0]).toMatchObject({ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } });
+    expect(await hw.service.app.db.prisma.issue.count()).toBe(before);
+    const under = await postChunked(hw.url, admin.token, create(MAX_BODY_BYTES - 1024));
+    expect(under.status).toBe(200);
+    expect(under.json.errors).toBeUndefined();
+    expect(await hw.service.app.db.prisma.issue.count()).toBe(before + 1);
   });
 
   it(`answers a batch of ${MAX_BATCH} operations and refuses ${MAX_BATCH + 1}`, async () => {
