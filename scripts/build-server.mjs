@@ -1,8 +1,8 @@
-// Bundles the service and the CLI into dist/ (main.mjs, cli.mjs), our code only: packages stay in
-// node_modules. Running the bundle with plain node, instead of transpiling src/ with tsx on every
-// start, takes about 60 MB less memory and starts faster. `npm start` and `npm run cli` run this
-// first (it takes well under a second), so dist/ always matches src/. Prints nothing on success:
-// the CLI's stdout is its result.
+// Bundles the service and the CLI into dist/ (main.mjs, cli.mjs, and sender-thread.mjs, the thread
+// main.mjs sends attempts on), our code only: packages stay in node_modules. Running the bundle with
+// plain node, instead of transpiling src/ with tsx on every start, takes about 60 MB less memory
+// and starts faster. `npm start` and `npm run cli` run this first (it takes well under a second),
+// so dist/ always matches src/. Prints nothing on success: the CLI's stdout is its result.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist');
 
 const result = await build({
-  entryPoints: { main: path.join(root, 'src/main.ts'), cli: path.join(root, 'src/cli.ts') },
+  entryPoints: { main: path.join(root, 'src/main.ts'), cli: path.join(root, 'src/cli.ts'), 'sender-thread': path.join(root, 'src/delivery/sender-thread.ts') },
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -6,7 +6,7 @@ import { openDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { createQueue } from './db/queue.ts';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.ts';
-import { createSender } from './delivery/sender.ts';
+import { createThreadedSender } from './delivery/threaded-sender.ts';
 import { createCipher, loadKey } from './domain/secrets.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createInMemoryPubSub, createRedisPubSub } from './pubsub.ts';
@@ -76,7 +76,7 @@ export async function startService(config: Config, log?: Logger): Promise<Servic
   // The dispatcher reports to the metrics served at /metrics (openApp alone, as the CLI uses it, stays silent).
   const metrics = createMetrics(app.db, { onError: (error) => app.log.error({ err: error }, 'reading the queue for metrics failed') });
   app.observer = metrics.observer;
-  const dispatcher = createDispatcher(app, createQueue(app.db), createSender({ allowInsecureTargets: config.allowInsecureTargets }));
+  const dispatcher = createDispatcher(app, createQueue(app.db), createThreadedSender({ allowInsecureTargets: config.allowInsecureTargets }));
   const wakeups = await connectWakeups(app.db, dispatcher.wake, (error) => app.log.error({ err: error }, 'wake-up channel failed'));
   opened.connectDispatcher(wakeups.notify, dispatcher);
   dispatcher.start();

@@ -4,11 +4,17 @@
 // Attempts go through undici's dispatch with a handler of our own, not request(): no URL parsed
 // again, no AbortSignal and no response stream per attempt. That halved the CPU an attempt costs
 // here (about 170 against 75 µs on these machines, the same as a bare undici Pool loop).
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { assertPublic, BlockedTargetError, guardedLookup } from './ssrf.ts';
 
 export const MAX_RESPONSE_BYTES = 4096;
+
+// undici's Agent alone: its index also loads fetch, WebSocket, caches and mocks, which take about
+// 8 MB more of the thread that sends (this path has held since undici 6; if it moves, every test
+// that sends fails).
+const Agent = createRequire(import.meta.url)('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
 
 export interface SendRequest {
   url: string;

@@ -1,9 +1,11 @@
 // The sender against real TCP servers on 127.0.0.1: what an attempt reports, that a finished
 // exchange leaves its connection for the next one, that more than 4 KiB of answer is not read, and
-// that abortAll ends attempts in flight (and any started after it) at once.
+// that abortAll ends attempts in flight (and any started after it) at once. The same for the
+// sender the service runs, on a thread of its own, and what happens when that thread ends.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSender, MAX_RESPONSE_BYTES, type Sender } from '../../src/delivery/sender.ts';
+import { createThreadedSender } from '../../src/delivery/threaded-sender.ts';
 
 /** A TCP server that answers each connection as `behave` says; counts connections. */
 async function server(behave: (socket: net.Socket) => void) {
@@ -54,8 +56,7 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c.close()));
 });
 
-function sender(): Sender {
-  const created = createSender({ allowInsecureTargets: true });
+function track<S extends Sender>(created: S): S {
   closers.push(created);
   return created;
 }
@@ -63,7 +64,12 @@ function sender(): Sender {
 const post = (s: Sender, url: string, timeoutMs = 2_000) =>
   s.send({ url, headers: { 'content-type': 'application/json' }, body: '{"hello":"world"}', timeoutMs });
 
-describe('sender', () => {
+describe.each([
+  { kind: 'in process', create: () => createSender({ allowInsecureTargets: true }) },
+  { kind: 'on its own thread', create: () => createThreadedSender({ allowInsecureTargets: true }) },
+])('sender, $kind', ({ create }) => {
+  const sender = () => track(create());
+
   it('reports status, Retry-After and the body, and keeps connections for the next attempts', async () => {
     const target = await server(answering('HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\ncontent-length: 4\r\n\r\nbusy'));
     closers.push(target);
@@ -123,5 +129,61 @@ describe('sender', () => {
     const url = target.url;
     await target.close();
     expect((await post(sender(), url)).error).toBe('connection refused');
+  });
+});
+
+/** Answers each request with its own path, so that every answer shows which request it is. */
+function echoingPath(socket: net.Socket) {
+  let buffered = '';
+  socket.on('data', (data) => {
+    buffered += data.toString('latin1');
+    while (buffered.includes('\r\n\r\n')) {
+      const end = buffered.indexOf('\r\n\r\n') + 4;
+      const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+      if (buffered.length < end + length) return;
+      const path = /^POST (\S+)/.exec(buffered)![1];
+      buffered = buffered.slice(end + length);
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${path.length}\r\n\r\n${path}`);
+    }
+  });
+}
+
+describe('sender on its own thread', () => {
+  it('gives each of many attempts started together its own answer', async () => {
+    const target = await server(echoingPath);
+    closers.push(target);
+    const s = track(createThreadedSender({ allowInsecureTargets: true }));
+    const base = target.url.replace(/\/hook\?x=1$/, '');
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => post(s, `${base}/n/${i}`)));
+    expect(results.map((result) => result.responseBody)).toEqual(Array.from({ length: 200 }, (_, i) => `/n/${i}`));
+  });
+
+  it('answers the attempts under way as failed when the thread ends, and the next attempt starts a new one', async () => {
+    const silent = await server(() => {});
+    const answers = await server(answering('HTTP/1.1 204 No Content\r\n\r\n'));
+    closers.push(silent, answers);
+    const s = track(createThreadedSender({ allowInsecureTargets: true }));
+    const pending = [post(s, silent.url, 30_000), post(s, silent.url, 30_000)];
+    await expect.poll(() => silent.connections(), { timeout: 5_000 }).toBe(2);
+    const first = s.thread!;
+    await first.terminate();
+    for (const result of await Promise.all(pending)) expect(result).toMatchObject({ statusCode: null, error: 'the sender thread stopped', blocked: false });
+    expect((await post(s, answers.url)).statusCode).toBe(204);
+    expect(s.thread).not.toBe(first);
+    // The ended thread's sockets went with it.
+    await expect.poll(() => silent.open(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('close waits for the thread to end', async () => {
+    const answers = await server(answering('HTTP/1.1 204 No Content\r\n\r\n'));
+    closers.push(answers);
+    const s = createThreadedSender({ allowInsecureTargets: true });
+    expect((await post(s, answers.url)).statusCode).toBe(204);
+    const thread = s.thread!;
+    let ended = false;
+    thread.once('exit', () => (ended = true));
+    await s.close();
+    expect(ended).toBe(true);
+    await expect.poll(() => answers.open(), { timeout: 2_000 }).toBe(0);
   });
 });
