@@ -17,7 +17,7 @@ import type { AttemptRecord, ClaimedDelivery, DeliveryQueue, WebhookRow } from '
 import { judge, isSuccess } from './retry-policy.ts';
 import type { WebhookUpdate } from '../pubsub.ts';
 import type { Sender } from './sender.ts';
-import { signedHeaders, signingKey, type SigningKey } from './signing.ts';
+import { signingKey, type SigningKey } from './signing.ts';
 
 /** A webhook as the dispatcher needs it, secrets decrypted and decoded once per version of the row. */
 interface Target {
@@ -162,15 +162,13 @@ export function createDispatcher(app: App, queue: DeliveryQueue, sender: Sender)
     const stored = JSON.parse(delivery.requestHeaders) as Record<string, string>;
     const base: Record<string, string> = {};
     for (const name of BASE_HEADER_NAMES) if (stored[name] !== undefined) base[name] = stored[name];
-    const now = Date.now();
-    const signed = signedHeaders(base, { keys: signerKeys(target, now) }, delivery.requestBody, now);
-    const sent = { ...signed };
-    const shown = { ...signed };
-    for (const header of target.headers) {
-      sent[header.name] = header.value;
-      shown[header.name] = header.masked;
-    }
-    const result = await sender.send({ url: target.url, headers: sent, body: delivery.requestBody, timeoutMs: target.timeoutMs });
+    const sent = { ...base };
+    for (const header of target.headers) sent[header.name] = header.value;
+    const signer = { keys: signerKeys(target, Date.now()) };
+    const result = await sender.send({ url: target.url, headers: sent, body: delivery.requestBody, timeoutMs: target.timeoutMs, signer });
+    // What the attempt shows: the signatures it carried, custom headers masked.
+    const shown = { ...base, ...result.signatures };
+    for (const header of target.headers) shown[header.name] = header.masked;
     if (aborted && result.statusCode === null && !result.blocked) {
       abandoned.push(delivery.id);
       return;

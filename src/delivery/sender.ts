@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import { signatureHeaders, type Signer } from './signing.ts';
 import { assertPublic, BlockedTargetError, guardedLookup } from './ssrf.ts';
 
 export const MAX_RESPONSE_BYTES = 4096;
@@ -21,6 +22,8 @@ export interface SendRequest {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** Signs the attempt as it starts (headers must hold webhook-id): on the sender's thread, not the caller's. */
+  signer?: Signer;
 }
 
 export interface SendResult {
@@ -32,6 +35,8 @@ export interface SendResult {
   /** Human-readable, for the attempt log: "timeout after 5000 ms", "connection refused", "blocked: …". */
   error: string | null;
   blocked: boolean;
+  /** The headers signing added (see SendRequest.signer), or null. */
+  signatures: Record<string, string> | null;
 }
 
 export interface Sender {
@@ -104,6 +109,8 @@ export function createSender(options: SenderOptions): Sender {
   function send(req: SendRequest): Promise<SendResult> {
     const startedAt = new Date();
     const started = performance.now();
+    const signatures = req.signer ? signatureHeaders(req.signer, req.headers['webhook-id'], req.body, startedAt.getTime()) : null;
+    const headers = signatures ? { ...req.headers, ...signatures } : req.headers;
     const done = (fields: Partial<SendResult>): SendResult => ({
       startedAt,
       durationMs: Math.round(performance.now() - started),
@@ -112,6 +119,7 @@ export function createSender(options: SenderOptions): Sender {
       responseBody: null,
       error: null,
       blocked: false,
+      signatures,
       ...fields,
     });
     const url = new URL(req.url);
@@ -173,7 +181,7 @@ export function createSender(options: SenderOptions): Sender {
         },
       };
       try {
-        agent.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers: req.headers, body: req.body }, handler);
+        agent.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body: req.body }, handler);
       } catch (error) {
         finish({ error: describeError(error, host) });
       }

@@ -52,14 +52,17 @@ export interface Signer {
   keys: readonly SigningKey[];
 }
 
-/** Adds the per-attempt timestamp and signatures to base headers. */
-export function signedHeaders(base: Record<string, string>, signer: Signer, body: string, now: number): Record<string, string> {
+/** The per-attempt headers: the timestamp and both signatures of the body. */
+export function signatureHeaders(signer: Signer, messageId: string, body: string, now: number): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
-  const messageId = base['webhook-id'];
   return {
-    ...base,
     'webhook-timestamp': String(timestamp),
     'webhook-signature': signer.keys.map((key) => standardSignature(key, messageId, timestamp, body)).join(' '),
     'x-hookwarden-signature': hexSignature(signer.keys[0], body),
   };
+}
+
+/** Adds the per-attempt timestamp and signatures to base headers. */
+export function signedHeaders(base: Record<string, string>, signer: Signer, body: string, now: number): Record<string, string> {
+  return { ...base, ...signatureHeaders(signer, base['webhook-id'], body, now) };
 }

@@ -51,7 +51,7 @@ export function createThreadedSender(options: Omit<SenderOptions, 'lookup'>): Th
   function failWaiting(reason: string): void {
     const startedAt = new Date();
     for (const id of [...waiting.keys()]) {
-      answer(id, { startedAt, durationMs: 0, statusCode: null, retryAfter: null, responseBody: null, error: reason, blocked: false });
+      answer(id, { startedAt, durationMs: 0, statusCode: null, retryAfter: null, responseBody: null, error: reason, blocked: false, signatures: null });
     }
   }
 

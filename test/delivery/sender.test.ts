@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSender, MAX_RESPONSE_BYTES, type Sender } from '../../src/delivery/sender.ts';
+import { signingKey, standardSignature } from '../../src/delivery/signing.ts';
 import { createThreadedSender } from '../../src/delivery/threaded-sender.ts';
 
 /** A TCP server that answers each connection as `behave` says; counts connections. */
@@ -122,6 +123,31 @@ describe.each([
     const later = await post(s, target.url, 30_000);
     expect(later.error).toBe('aborted: Hookwarden was shutting down');
     await expect.poll(() => target.open(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('signs an attempt as it starts when given a signer, and reports the headers it added', async () => {
+    let head = '';
+    const target = await server((socket) => {
+      socket.on('data', (data) => {
+        head += data.toString('latin1');
+        if (head.includes('{"hello":"world"}')) socket.write('HTTP/1.1 204 No Content\r\n\r\n');
+      });
+    });
+    closers.push(target);
+    const key = signingKey(`whsec_${Buffer.alloc(24, 7).toString('base64')}`);
+    const result = await sender().send({
+      url: target.url,
+      headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1' },
+      body: '{"hello":"world"}',
+      timeoutMs: 2_000,
+      signer: { keys: [key] },
+    });
+    expect(result.statusCode).toBe(204);
+    const timestamp = Number(result.signatures!['webhook-timestamp']);
+    expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(5);
+    expect(result.signatures!['webhook-signature']).toBe(standardSignature(key, 'evt_1', timestamp, '{"hello":"world"}'));
+    for (const [name, value] of Object.entries(result.signatures!)) expect(head).toContain(`${name}: ${value}\r\n`);
+    expect((await post(sender(), target.url)).signatures).toBeNull();
   });
 
   it('a refused connection is reported as such', async () => {
