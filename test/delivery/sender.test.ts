@@ -34,8 +34,8 @@ async function server(behave: (socket: net.Socket) => void) {
   };
 }
 
-/** Answers every request on a connection with `reply` (keep-alive). */
-function answering(reply: string) {
+/** Answers every request on a connection with `reply`, or what it makes of the request's head (keep-alive). */
+function answering(reply: string | ((head: string) => string)) {
   return (socket: net.Socket) => {
     let buffered = '';
     socket.on('data', (data) => {
@@ -45,8 +45,9 @@ function answering(reply: string) {
         const end = buffered.indexOf('\r\n\r\n') + 4;
         const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
         if (buffered.length < end + length) return;
+        const head = buffered.slice(0, end);
         buffered = buffered.slice(end + length);
-        socket.write(reply);
+        socket.write(typeof reply === 'string' ? reply : reply(head));
       }
     });
   };
@@ -159,20 +160,10 @@ describe.each([
 });
 
 /** Answers each request with its own path, so that every answer shows which request it is. */
-function echoingPath(socket: net.Socket) {
-  let buffered = '';
-  socket.on('data', (data) => {
-    buffered += data.toString('latin1');
-    while (buffered.includes('\r\n\r\n')) {
-      const end = buffered.indexOf('\r\n\r\n') + 4;
-      const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
-      if (buffered.length < end + length) return;
-      const path = /^POST (\S+)/.exec(buffered)![1];
-      buffered = buffered.slice(end + length);
-      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${path.length}\r\n\r\n${path}`);
-    }
-  });
-}
+const echoingPath = answering((head) => {
+  const path = /^POST (\S+)/.exec(head)![1];
+  return `HTTP/1.1 200 OK\r\ncontent-length: ${path.length}\r\n\r\n${path}`;
+});
 
 describe('sender on its own thread', () => {
   it('gives each of many attempts started together its own answer', async () => {
