@@ -1,7 +1,7 @@
 // The worker side of createThreadedSender (threaded-sender.ts): runs createSender here and answers
 // each attempt by its number; answers finished in the same turn of the loop travel together.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSender, type SendRequest, type SendResult, type SenderOptions } from './sender.ts';
+import { createSender, type SendResult, type SenderOptions } from './sender.ts';
 import type { FromThread, ToThread } from './threaded-sender.ts';
 
 const port = parentPort!;
@@ -22,7 +22,7 @@ function flush(): void {
 port.on('message', (message: ToThread) => {
   switch (message.type) {
     case 'send':
-      for (const [id, request] of message.batch) void sender.send(request as SendRequest).then((result) => answer(id, result));
+      for (const [id, request] of message.batch) void sender.send(request).then((result) => answer(id, result));
       break;
     case 'abort-all':
       sender.abortAll();

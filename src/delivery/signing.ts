@@ -61,8 +61,3 @@ export function signatureHeaders(signer: Signer, messageId: string, body: string
     'x-hookwarden-signature': hexSignature(signer.keys[0], body),
   };
 }
-
-/** Adds the per-attempt timestamp and signatures to base headers. */
-export function signedHeaders(base: Record<string, string>, signer: Signer, body: string, now: number): Record<string, string> {
-  return { ...base, ...signatureHeaders(signer, base['webhook-id'], body, now) };
-}

@@ -4,12 +4,18 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { USER_AGENT, VERSION } from '../../src/app.ts';
-import { baseHeaders, hexSignature, signedHeaders, signingKey, standardSignature } from '../../src/delivery/signing.ts';
+import { baseHeaders, hexSignature, signatureHeaders, signingKey, standardSignature, type Signer } from '../../src/delivery/signing.ts';
 import { newWebhookSecret } from '../../src/domain/secrets.ts';
 
 const EVENT_ID = 'evt_0abcdefgh0000abcdefgh';
 const base = () =>
   baseHeaders({ eventId: EVENT_ID, eventType: 'issue.created', contentType: 'application/json', custom: [{ name: 'X-Team', value: 'blue' }] });
+
+/** The headers of an attempt as the sender sends them: the base headers and those signing adds. */
+const signedHeaders = (base: Record<string, string>, signer: Signer, body: string, now: number) => ({
+  ...base,
+  ...signatureHeaders(signer, base['webhook-id'], body, now),
+});
 
 const bodies: Array<[string, string]> = [
   ['plain JSON', JSON.stringify({ id: EVENT_ID, type: 'issue.created', data: { n: 1 } })],
