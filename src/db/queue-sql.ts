@@ -14,8 +14,20 @@ export interface Dialect {
   claim:
     | { window: string; others: string }
     | { candidates: string; heads: string; ofWebhook: string; lease: string };
-  sql: Record<'lockWebhooks' | 'updateWebhooks' | 'insertAttempts' | 'settleDeliveries' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
+  sql: Record<'lockWebhooks' | 'updateWebhooks' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
+  /** Recording a batch of attempts: one row per attempt (id, deliveryId, startedAt, durationMs, statusCode, success, error, responseBody). */
+  insertAttempts: RowsStatement;
+  /** Settling their deliveries (id, status, next, statusCode, headers; and :now), returning what they publish. */
+  settleDeliveries: RowsStatement;
 }
+
+/**
+ * A statement over many rows. PostgreSQL: one statement, the rows a JSON array (:rows), one round
+ * trip. SQLite: a prepared statement run per row, the row's fields its parameters (no round trip
+ * to save, and a bound parameter costs a fraction of a field extracted from JSON: a settled
+ * attempt's two statements took ~12 µs so against ~31 µs through json_each).
+ */
+export type RowsStatement = { json: string } | { each: string };
 
 const OPEN = `('PENDING', 'RETRYING')`;
 /** What a settled or cancelled delivery publishes. */
@@ -72,24 +84,6 @@ UPDATE "Webhook" SET
   "updatedAt" = CASE WHEN json_extract("v"."value", '$.reason') IS NULL THEN "updatedAt" ELSE :now END
 FROM json_each(:rows) AS "v"
 WHERE "Webhook"."id" = json_extract("v"."value", '$.id')`,
-    insertAttempts: `
-INSERT INTO "DeliveryAttempt" ("id", "deliveryId", "number", "startedAt", "durationMs", "statusCode", "success", "error", "responseBody")
-SELECT json_extract("v"."value", '$.id'), "d"."id", "d"."attemptCount" + 1, json_extract("v"."value", '$.startedAt'),
-  json_extract("v"."value", '$.durationMs'), json_extract("v"."value", '$.statusCode'), json_extract("v"."value", '$.success'),
-  json_extract("v"."value", '$.error'), json_extract("v"."value", '$.responseBody')
-FROM json_each(:rows) AS "v" JOIN "Delivery" AS "d" ON "d"."id" = json_extract("v"."value", '$.deliveryId')`,
-    settleDeliveries: `
-UPDATE "Delivery" SET
-  "status" = CASE WHEN "status" IN ${OPEN} THEN json_extract("v"."value", '$.status') ELSE "status" END,
-  "nextAttemptAt" = CASE WHEN "status" IN ${OPEN} AND json_extract("v"."value", '$.status') = 'RETRYING' THEN json_extract("v"."value", '$.next') ELSE NULL END,
-  "attemptCount" = "attemptCount" + 1,
-  "lastStatusCode" = json_extract("v"."value", '$.statusCode'),
-  "requestHeaders" = json_extract("v"."value", '$.headers'),
-  "leaseExpiresAt" = NULL,
-  "updatedAt" = :now
-FROM json_each(:rows) AS "v"
-WHERE "Delivery"."id" = json_extract("v"."value", '$.id')
-RETURNING ${RETURNED}`,
     cancelOpen: `
 UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now
 WHERE "webhookId" IN (SELECT "value" FROM json_each(:ids)) AND "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN}
@@ -100,6 +94,24 @@ WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND "status" IN ${OPEN}`,
     release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
     webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
     nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" > :after`,
+  },
+  insertAttempts: {
+    each: `
+INSERT INTO "DeliveryAttempt" ("id", "deliveryId", "number", "startedAt", "durationMs", "statusCode", "success", "error", "responseBody")
+SELECT :id, "id", "attemptCount" + 1, :startedAt, :durationMs, :statusCode, :success, :error, :responseBody FROM "Delivery" WHERE "id" = :deliveryId`,
+  },
+  settleDeliveries: {
+    each: `
+UPDATE "Delivery" SET
+  "status" = CASE WHEN "status" IN ${OPEN} THEN :status ELSE "status" END,
+  "nextAttemptAt" = CASE WHEN "status" IN ${OPEN} AND :status = 'RETRYING' THEN :next ELSE NULL END,
+  "attemptCount" = "attemptCount" + 1,
+  "lastStatusCode" = :statusCode,
+  "requestHeaders" = :headers,
+  "leaseExpiresAt" = NULL,
+  "updatedAt" = :now
+WHERE "id" = :id
+RETURNING ${RETURNED}`,
   },
 };
 
@@ -165,12 +177,26 @@ UPDATE "Webhook" AS "w" SET
   "updatedAt" = CASE WHEN "v"."reason" IS NULL THEN "w"."updatedAt" ELSE :now::timestamptz END
 FROM jsonb_to_recordset(:rows::jsonb) AS "v"("id" text, "failures" int, "reason" text)
 WHERE "w"."id" = "v"."id"`,
-    insertAttempts: `
+    cancelOpen: `
+UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now::timestamptz
+WHERE "webhookId" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN}
+RETURNING ${RETURNED}`,
+    cancelDeliveries: `
+UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now::timestamptz
+WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}`,
+    release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
+    webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
+    nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" > :after::timestamptz`,
+  },
+  insertAttempts: {
+    json: `
 INSERT INTO "DeliveryAttempt" ("id", "deliveryId", "number", "startedAt", "durationMs", "statusCode", "success", "error", "responseBody")
 SELECT "v"."id", "d"."id", "d"."attemptCount" + 1, "v"."startedAt", "v"."durationMs", "v"."statusCode", "v"."success", "v"."error", "v"."responseBody"
 FROM jsonb_to_recordset(:rows::jsonb) AS "v"("id" text, "deliveryId" text, "startedAt" timestamptz, "durationMs" int, "statusCode" int, "success" boolean, "error" text, "responseBody" text)
 JOIN "Delivery" AS "d" ON "d"."id" = "v"."deliveryId"`,
-    settleDeliveries: `
+  },
+  settleDeliveries: {
+    json: `
 UPDATE "Delivery" AS "d" SET
   "status" = CASE WHEN "d"."status" IN ${OPEN} THEN "v"."status" ELSE "d"."status" END,
   "nextAttemptAt" = CASE WHEN "d"."status" IN ${OPEN} AND "v"."status" = 'RETRYING' THEN "v"."next" ELSE NULL END,
@@ -182,16 +208,6 @@ UPDATE "Delivery" AS "d" SET
 FROM jsonb_to_recordset(:rows::jsonb) AS "v"("id" text, "status" text, "next" timestamptz, "statusCode" int, "headers" text)
 WHERE "d"."id" = "v"."id"
 RETURNING ${RETURNED_PG}`,
-    cancelOpen: `
-UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "updatedAt" = :now::timestamptz
-WHERE "webhookId" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "nextAttemptAt" IS NOT NULL AND "status" IN ${OPEN}
-RETURNING ${RETURNED}`,
-    cancelDeliveries: `
-UPDATE "Delivery" SET "status" = 'CANCELLED', "nextAttemptAt" = NULL, "leaseExpiresAt" = NULL, "updatedAt" = :now::timestamptz
-WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) AND "status" IN ${OPEN}`,
-    release: `UPDATE "Delivery" SET "leaseExpiresAt" = NULL WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
-    webhooks: `SELECT ${WEBHOOK_COLUMNS} FROM "Webhook" WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))`,
-    nextDue: `SELECT MIN("nextAttemptAt") AS "due" FROM "Delivery" WHERE "nextAttemptAt" > :after::timestamptz`,
   },
 };
 

@@ -6,8 +6,8 @@
 // saturated: the same shape would give "one in flight per webhook, oldest first" by passing 1 and
 // every busy webhook.
 import type { Database } from './client.ts';
-import { DIALECTS } from './queue-sql.ts';
-import { epochMs, timeParam, type Row } from './sql.ts';
+import { DIALECTS, type RowsStatement } from './queue-sql.ts';
+import { epochMs, timeParam, type Row, type SqlRunner } from './sql.ts';
 import { deliveryUpdate, type DeliveryIdentity, type DeliveryUpdate, type WebhookUpdate } from '../pubsub.ts';
 import type { Verdict } from '../delivery/retry-policy.ts';
 import { settleBatch } from '../delivery/settle.ts';
@@ -141,8 +141,13 @@ export function claimable(candidates: readonly Row[], perWebhook: number, limit:
   return chosen;
 }
 
+/** A statement over many rows, as its dialect runs it: once over a JSON array, or once per row. */
+function runRows(tx: SqlRunner, statement: RowsStatement, rows: readonly Row[], shared: Row): Promise<Row[]> {
+  return 'json' in statement ? tx.query(statement.json, { ...shared, rows: JSON.stringify(rows) }) : tx.queryEach(statement.each, rows, shared);
+}
+
 export function createQueue(db: Database): DeliveryQueue {
-  const { sql, claim } = DIALECTS[db.provider];
+  const { sql, claim, insertAttempts, settleDeliveries } = DIALECTS[db.provider];
   const time = (ms: number) => timeParam(db.provider, ms);
 
   /** Webhooks the second step leaves out: the saturated ones, and those the first step served (their caps hold). */
@@ -250,7 +255,7 @@ export function createQueue(db: Database): DeliveryQueue {
             error: r.error,
             responseBody: r.responseBody,
           }));
-          await run(sql.insertAttempts, { rows: JSON.stringify(attempts) });
+          await runRows(tx, insertAttempts, attempts, {});
           const settlements = records.map((r, i) => ({
             id: r.delivery.id,
             status: batch.settlements[i].status,
@@ -258,7 +263,7 @@ export function createQueue(db: Database): DeliveryQueue {
             statusCode: r.statusCode,
             headers: JSON.stringify(r.requestHeaders),
           }));
-          const settled = await run(sql.settleDeliveries, { rows: JSON.stringify(settlements), now: time(now) });
+          const settled = await runRows(tx, settleDeliveries, settlements, { now: time(now) });
           const disabled = changedWebhooks.filter(([, state]) => state.disableReason).map(([id]) => id);
           const cancelled = disabled.length ? await run(sql.cancelOpen, { ids: JSON.stringify(disabled), now: time(now) }) : [];
           const deliveries = [...settled, ...cancelled].map((row) =>

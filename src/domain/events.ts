@@ -100,9 +100,9 @@ async function write(tx: SqlRunner, app: App, writes: readonly Write[]): Promise
     await tx.query(statements.statement, { issues: JSON.stringify(issues), events: JSON.stringify(events), deliveries: JSON.stringify(deliveries) });
     return;
   }
-  for (const issue of issues) await tx.query(statements.issue, issue);
-  for (const event of events) await tx.query(statements.event, event);
-  for (const delivery of deliveries) await tx.query(statements.delivery, delivery);
+  await tx.queryEach(statements.issue, issues);
+  await tx.queryEach(statements.event, events);
+  await tx.queryEach(statements.delivery, deliveries);
 }
 
 /** A PENDING delivery of the event to each webhook, its body formatted once, here, for that webhook. */

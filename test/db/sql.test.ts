@@ -102,6 +102,21 @@ describe('our statements and Prisma transactions', () => {
     expect(await Promise.all(ids.map(orgs))).toEqual([1, 1, 0, 1, 1]);
   });
 
+  it("queryEach runs a statement per row, each row's fields before the shared ones, returning what each returns in order", async () => {
+    const insertNamed = `INSERT INTO "Organization" ("id", "name", "createdAt") VALUES (:id, :name, :at) RETURNING "id", "name"`;
+    const rows = [{ id: 'org_each1', name: 'own name' }, { id: 'org_each2' }];
+    expect(await db.sql.queryEach(insertNamed, rows, { name: 'shared name', at: now() })).toEqual([
+      { id: 'org_each1', name: 'own name' },
+      { id: 'org_each2', name: 'shared name' },
+    ]);
+    // In our transaction, and in Prisma's: a row that fails rolls back the rows before it.
+    const failing = [{ id: 'org_each3', name: 'rolled back' }, { id: 'org_each4' }];
+    await expect(db.sql.transaction((tx) => tx.queryEach(insertNamed, failing, { at: now() }))).rejects.toThrow('no value for :name');
+    await expect(db.prisma.$transaction((ptx) => db.sqlIn(ptx).queryEach(insertNamed, failing, { at: now() }))).rejects.toThrow('no value for :name');
+    expect(await db.sql.transaction((tx) => tx.queryEach(insertNamed, [], { at: now() }))).toEqual([]);
+    expect(await Promise.all(['own name', 'shared name', 'rolled back'].map(orgs))).toEqual([1, 1, 0]);
+  });
+
   // Some SQLite errors (a full disk, an I/O error) end the whole transaction, not just a statement:
   // a ROLLBACK inside one member does the same here.
   it.runIf(TEST_DATABASE === 'sqlite')('when SQLite ends a shared transaction, every member of it fails and nothing is written', async () => {
