@@ -25,9 +25,7 @@ export interface OpenedApp {
 export async function openApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<OpenedApp> {
   const applied = await migrate(config.databaseUrl);
   if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
-  const db: Database = await openDatabase(config.databaseUrl, {
-    onBackgroundError: (error) => log.error({ err: error }, 'the SQLite checkpoint thread failed; commits checkpoint the log themselves again'),
-  });
+  const db: Database = await openDatabase(config.databaseUrl);
   const { key, source } = loadKey(config.encryptionKey, config.keyFile);
   if (source !== 'environment') {
     log.warn(
@@ -76,7 +74,13 @@ export async function startService(config: Config, log?: Logger): Promise<Servic
   // The dispatcher reports to the metrics served at /metrics (openApp alone, as the CLI uses it, stays silent).
   const metrics = createMetrics(app.db, { onError: (error) => app.log.error({ err: error }, 'reading the queue for metrics failed') });
   app.observer = metrics.observer;
-  const dispatcher = createDispatcher(app, createQueue(app.db), createThreadedSender({ allowInsecureTargets: config.allowInsecureTargets }));
+  const sender = createThreadedSender({
+    allowInsecureTargets: config.allowInsecureTargets,
+    checkpoints: app.db.backgroundCheckpoints ?? undefined,
+    onCheckpointsStopped: (error) =>
+      app.log.error({ err: error }, 'the sender thread stopped checkpointing SQLite; commits checkpoint the log themselves until a new thread does'),
+  });
+  const dispatcher = createDispatcher(app, createQueue(app.db), sender);
   const wakeups = await connectWakeups(app.db, dispatcher.wake, (error) => app.log.error({ err: error }, 'wake-up channel failed'));
   opened.connectDispatcher(wakeups.notify, dispatcher);
   dispatcher.start();

@@ -1,17 +1,18 @@
-// SQLite checkpoints on a thread of their own. In WAL mode a commit appends the pages it changed to
-// the log; a checkpoint copies the log back into the database file and syncs it. Left to SQLite,
-// the commit that takes the log past 1,000 pages runs the checkpoint itself: tens of milliseconds
-// in which the service's one thread does nothing else, every few thousand deliveries (a latency
-// spike, and close to a tenth of a busy dispatcher's time). Here a second connection, on a worker
-// thread, checkpoints every INTERVAL_MS without blocking anyone (PASSIVE), so commits only append.
+// SQLite checkpoints in the background. In WAL mode a commit appends the pages it changed to the
+// log; a checkpoint copies the log back into the database file and syncs it. Left to SQLite, the
+// commit that takes the log past 1,000 pages runs the checkpoint itself: tens of milliseconds in
+// which the service's one thread does nothing else, every few thousand deliveries (a latency
+// spike, and close to a tenth of a busy dispatcher's time). In a running service a second
+// connection, on the sender thread (the service's one helper thread, threaded-sender.ts),
+// checkpoints every INTERVAL_MS without blocking anyone (PASSIVE), so commits only append. A thread
+// of their own would cost a second helper heap (about 10 MB) for a few statements a second. The
+// CLI and other short uses of the database leave checkpoints to SQLite.
 //
 // A passive checkpoint copies what was committed when it began; the log starts over at the next
 // write only once it has all been copied, which under writes that never pause does not happen
 // (and a writer faster than the copy would outgrow it). So the connection still checkpoints
 // itself past MAX_LOG_PAGES: between two of its own commits, where it completes, the log starts
 // over, and a writer that outpaces the thread is held back as SQLite holds it back by default.
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
 const INTERVAL_MS = 50;
@@ -20,56 +21,51 @@ const MAX_LOG_PAGES = 16_384;
 /** SQLite's default, for the connection that checkpoints as it commits again. */
 const AUTOCHECKPOINT_PAGES = 1_000;
 
-// Plain JavaScript, evaluated by the worker: it runs the same from src/ (tsx, vitest) and from the
-// bundle in dist/, without a loader or a second bundle entry.
-const THREAD = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { timeout: 30000 });
-db.pragma('synchronous = NORMAL');
-const checkpoint = () => db.pragma('wal_checkpoint(PASSIVE)');
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.once('message', () => {
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});
-`;
-
-export interface Checkpoints {
-  stop(): Promise<void>;
+/** What the thread that checkpoints needs to know. */
+export interface CheckpointJob {
+  file: string;
+  intervalMs: number;
 }
 
-/**
- * Leaves the connection its own checkpoints past MAX_LOG_PAGES only, and starts the thread. If the
- * thread fails, the connection checkpoints as SQLite's default has it again, and onError hears why.
- */
-export function checkpointInBackground(
-  connection: BetterSqlite3.Database,
-  file: string,
-  onError: (error: unknown) => void,
-  maxLogPages = MAX_LOG_PAGES,
-): Checkpoints {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  connection.pragma(`wal_autocheckpoint = ${maxLogPages}`);
-  const thread = new Worker(THREAD, { eval: true, workerData: { file, driver, intervalMs: INTERVAL_MS } });
-  // The connection's owner decides when the process ends, not this thread.
-  thread.unref();
-  let stopping = false;
-  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-  thread.once('error', (error) => {
-    if (connection.open) connection.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-    if (!stopping) onError(error);
-  });
+/** The connection's side: the job for a thread, and what the connection does while one runs it or none does. */
+export interface BackgroundCheckpoints {
+  job: CheckpointJob;
+  /** A thread checkpoints from now on: the connection does so itself only past the bound. */
+  running(): void;
+  /** No thread does any longer (it failed or ended): the connection checkpoints as it commits again. */
+  stopped(): void;
+}
+
+export function backgroundCheckpoints(connection: BetterSqlite3.Database, file: string, maxLogPages = MAX_LOG_PAGES): BackgroundCheckpoints {
+  const autocheckpoint = (pages: number) => {
+    if (connection.open) connection.pragma(`wal_autocheckpoint = ${pages}`);
+  };
   return {
-    async stop() {
-      if (stopping) return exited;
-      stopping = true;
-      // Held while it finishes: waiting on an unreferenced thread alone would let the process end.
-      thread.ref();
-      thread.postMessage('stop');
-      await exited;
+    job: { file, intervalMs: INTERVAL_MS },
+    running: () => autocheckpoint(maxLogPages),
+    stopped: () => autocheckpoint(AUTOCHECKPOINT_PAGES),
+  };
+}
+
+export interface CheckpointLoop {
+  /** Checkpoints once more and closes the thread's connection. */
+  stop(): void;
+}
+
+/** The thread's side: opens its own connection (throws if it cannot) and checkpoints every job.intervalMs. */
+export async function startCheckpointLoop(job: CheckpointJob): Promise<CheckpointLoop> {
+  // Loaded only where there is an SQLite database to checkpoint.
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(job.file, { timeout: 30_000, fileMustExist: true });
+  db.pragma('synchronous = NORMAL');
+  const checkpoint = () => db.pragma('wal_checkpoint(PASSIVE)');
+  checkpoint();
+  const timer = setInterval(checkpoint, job.intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      checkpoint();
+      db.close();
     },
   };
 }

@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
-import { checkpointInBackground } from './checkpoints.ts';
+import { backgroundCheckpoints, type BackgroundCheckpoints } from './checkpoints.ts';
 import { createPostgresSql, createSqliteSql, prismaRunner, TransactionGate, type RawQueries, type Sql, type SqlRunner } from './sql.ts';
 
 export type Provider = 'sqlite' | 'postgresql';
@@ -29,6 +29,11 @@ export interface Database {
    * and its event) never interleave. SQLite's transactions already run one at a time.
    */
   lockRow(tx: Prisma.TransactionClient, table: LockableTable, id: string): Promise<void>;
+  /**
+   * SQLite: checkpoints a helper thread can take over (the service's sender thread does); until one
+   * does, SQLite checkpoints as it commits. Null for PostgreSQL.
+   */
+  backgroundCheckpoints: BackgroundCheckpoints | null;
   close(): Promise<void>;
 }
 
@@ -107,8 +112,6 @@ class GatedSqliteAdapter extends PrismaBetterSQLite3 {
 }
 
 export interface OpenOptions {
-  /** Work the database does in the background failed (SQLite's checkpoint thread). */
-  onBackgroundError?: (error: unknown) => void;
   /** PostgreSQL: how long a statement, a connection and a silent server may take (POSTGRES_TIMEOUTS). */
   postgresTimeouts?: PostgresTimeouts;
 }
@@ -128,7 +131,7 @@ export interface PostgresTimeouts {
  */
 export const POSTGRES_TIMEOUTS: PostgresTimeouts = { statementMs: 30_000, answerMs: 35_000, connectMs: 10_000 };
 
-async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Database> {
+async function openSqlite(databaseUrl: string): Promise<Database> {
   const file = sqlitePath(databaseUrl);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // Dates as epoch milliseconds: compact, and compared as numbers by the queue's raw SQL.
@@ -139,7 +142,6 @@ async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Da
   await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   if (!adapter.connection) throw new Error('the SQLite adapter did not connect');
-  const checkpoints = checkpointInBackground(adapter.connection, file, options.onBackgroundError ?? (() => {}));
   const sql = createSqliteSql(adapter.connection, adapter.gate);
   return {
     prisma,
@@ -151,10 +153,8 @@ async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Da
     url: databaseUrl,
     describe: `SQLite ${file}`,
     lockRow: async () => {},
-    async close() {
-      await checkpoints.stop();
-      await prisma.$disconnect();
-    },
+    backgroundCheckpoints: backgroundCheckpoints(adapter.connection, file),
+    close: () => prisma.$disconnect(),
   };
 }
 
@@ -186,6 +186,7 @@ async function openPostgres(databaseUrl: string, timeouts: PostgresTimeouts): Pr
     lockRow: async (tx, table, id) => {
       await tx.$queryRawUnsafe(`SELECT 1 FROM "${table}" WHERE "id" = $1 FOR UPDATE`, id);
     },
+    backgroundCheckpoints: null,
     async close() {
       await client.$disconnect();
       await pool.end();
@@ -194,5 +195,5 @@ async function openPostgres(databaseUrl: string, timeouts: PostgresTimeouts): Pr
 }
 
 export function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Database> {
-  return providerOf(databaseUrl) === 'sqlite' ? openSqlite(databaseUrl, options) : openPostgres(databaseUrl, options.postgresTimeouts ?? POSTGRES_TIMEOUTS);
+  return providerOf(databaseUrl) === 'sqlite' ? openSqlite(databaseUrl) : openPostgres(databaseUrl, options.postgresTimeouts ?? POSTGRES_TIMEOUTS);
 }
