@@ -41,6 +41,17 @@ function writer(connection: BetterSqlite3.Database): () => void {
   });
 }
 
+/** A sender whose thread checkpoints `file` (the connection's, unless told otherwise), and the failures it tells. */
+function hosting(connection: BetterSqlite3.Database, file: string, maxLogPages?: number) {
+  const stopped: Error[] = [];
+  const sender = createThreadedSender({
+    allowInsecureTargets: true,
+    checkpoints: backgroundCheckpoints(connection, file, maxLogPages),
+    onCheckpointsStopped: (error) => stopped.push(error),
+  });
+  return { sender, stopped };
+}
+
 describe.runIf(TEST_DATABASE === 'sqlite')('SQLite checkpoints', () => {
   it('with no thread to run them, the connection checkpoints as it commits (SQLite default)', async () => {
     const db = await openDatabase(`file:${path.join(dir, 'alone.db')}`);
@@ -55,8 +66,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('SQLite checkpoints', () => {
   it('the sender thread copies the log into the database file; commits only append, until the sender closes', async () => {
     const file = path.join(dir, 'background.db');
     const connection = openWal(file);
-    const stopped: Error[] = [];
-    const sender = createThreadedSender({ allowInsecureTargets: true, checkpoints: backgroundCheckpoints(connection, file), onCheckpointsStopped: (error) => stopped.push(error) });
+    const { sender, stopped } = hosting(connection, file);
     try {
       // Once the thread runs them, the connection checkpoints itself only past 64 MiB of log.
       expect(await until(() => autocheckpoint(connection) === 16_384, 10_000)).toBe(true);
@@ -80,7 +90,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('SQLite checkpoints', () => {
     const file = path.join(dir, 'outpaced.db');
     const connection = openWal(file);
     // A bound of 256 pages (1 MiB), and 24 MiB written as fast as the connection can.
-    const sender = createThreadedSender({ allowInsecureTargets: true, checkpoints: backgroundCheckpoints(connection, file, 256) });
+    const { sender } = hosting(connection, file, 256);
     try {
       expect(await until(() => autocheckpoint(connection) === 256, 10_000)).toBe(true);
       const commit = writer(connection);
@@ -111,9 +121,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('SQLite checkpoints', () => {
 
     it('a database the thread cannot open: the failure is told, the connection checkpoints itself, attempts still go', async () => {
       const connection = openWal(path.join(dir, 'failing.db'));
-      const stopped: Error[] = [];
-      const missing = path.join(dir, 'missing', 'folder', 'x.db');
-      const sender = createThreadedSender({ allowInsecureTargets: true, checkpoints: backgroundCheckpoints(connection, missing), onCheckpointsStopped: (error) => stopped.push(error) });
+      const { sender, stopped } = hosting(connection, path.join(dir, 'missing', 'folder', 'x.db'));
       try {
         expect(await until(() => stopped.length > 0, 10_000)).toBe(true);
         expect(stopped[0].message).toMatch(/^the sender thread cannot checkpoint: .*(unable to open database file|directory does not exist)/);
@@ -128,8 +136,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('SQLite checkpoints', () => {
     it('a thread that ends: the connection checkpoints itself and the failure is told; the next attempt starts a thread that takes them back', async () => {
       const file = path.join(dir, 'ended.db');
       const connection = openWal(file);
-      const stopped: Error[] = [];
-      const sender = createThreadedSender({ allowInsecureTargets: true, checkpoints: backgroundCheckpoints(connection, file), onCheckpointsStopped: (error) => stopped.push(error) });
+      const { sender, stopped } = hosting(connection, file);
       try {
         expect(await until(() => autocheckpoint(connection) === 16_384, 10_000)).toBe(true);
         await sender.thread!.terminate();
