@@ -15,7 +15,17 @@ export interface SigningKey {
 }
 
 export function signingKey(secret: string): SigningKey {
-  return { standard: Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'), hex: Buffer.from(secret, 'utf8') };
+  return { standard: unpooled(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')), hex: unpooled(Buffer.from(secret, 'utf8')) };
+}
+
+/**
+ * The bytes in memory of their own. A small Buffer is a view of Node's shared 8 KiB pool, and a key
+ * travels to the sender thread with every attempt: copying a view copies all the memory it views.
+ */
+function unpooled(bytes: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own;
 }
 
 /** Standard Webhooks v1: base64 HMAC-SHA256 of "<id>.<timestamp>.<body>", keyed by the decoded secret. */

@@ -136,3 +136,14 @@ describe('signedHeaders', () => {
     );
   });
 });
+
+describe('signingKey', () => {
+  // Keys travel to the sender thread with every attempt, and posting a Buffer copies all the memory
+  // behind it: a view of Node's shared 8 KiB pool would carry the whole pool each time.
+  it('holds each key in memory of its own, the size of the key', () => {
+    const key = signingKey(newWebhookSecret());
+    expect(key.standard.buffer.byteLength).toBe(key.standard.length);
+    expect(key.hex.buffer.byteLength).toBe(key.hex.length);
+    expect(key.hex.toString('utf8')).toMatch(/^whsec_/);
+  });
+});
