@@ -76,7 +76,7 @@ export async function startService(config: Config, log?: Logger): Promise<Servic
   app.observer = metrics.observer;
   const sender = createThreadedSender({
     allowInsecureTargets: config.allowInsecureTargets,
-    checkpoints: app.db.backgroundCheckpoints ?? undefined,
+    checkpoints: app.db.backgroundCheckpoints,
     onCheckpointsStopped: (error) =>
       app.log.error({ err: error }, 'the sender thread stopped checkpointing SQLite; commits checkpoint the log themselves until a new thread does'),
   });

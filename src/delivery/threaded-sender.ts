@@ -39,7 +39,7 @@ function startThread(data: ThreadData): Worker {
 
 export interface ThreadedSenderOptions extends Omit<SenderOptions, 'lookup'> {
   /** SQLite's checkpoints, run on the same thread: it starts at once instead of with the first attempt. */
-  checkpoints?: BackgroundCheckpoints;
+  checkpoints?: BackgroundCheckpoints | null;
   /** The thread stopped checkpointing other than by close() (it failed, or ended): until another one runs them, the connection does. */
   onCheckpointsStopped?: (error: Error) => void;
 }
