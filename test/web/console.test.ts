@@ -313,7 +313,8 @@ describe.runIf(canRun)('the web console in Chromium', () => {
     const admin = await org('Filters');
     const webhookId = await createWebhook(admin, 'Everything', '/filters', 'events: ["*"], retryCount: 0');
     const issueId = await createIssue(admin);
-    await waitUntil(async () => (await deliveries(admin, webhookId)).length === 1, 'the first delivery');
+    // Settled, not merely written: a first delivery still in flight would take the 400 meant for the second.
+    await waitUntil(async () => (await deliveries(admin, webhookId, { status: 'SUCCEEDED' })).length === 1, 'the first delivery');
     receiver.script('/filters', [{ status: 400, body: 'bad request' }]);
     await createIssue(admin);
     await waitUntil(async () => (await deliveries(admin, webhookId, { status: 'FAILED' })).length === 1, 'the failure');
