@@ -38,7 +38,7 @@ function startThread(data: ThreadData): Worker {
 }
 
 export interface ThreadedSenderOptions extends Omit<SenderOptions, 'lookup'> {
-  /** SQLite's checkpoints, run on the same thread: it starts at once instead of with the first attempt. */
+  /** SQLite's checkpoints, run on the same thread. */
   checkpoints?: BackgroundCheckpoints | null;
   /** The thread stopped checkpointing other than by close() (it failed, or ended): until another one runs them, the connection does. */
   onCheckpointsStopped?: (error: Error) => void;
@@ -119,8 +119,10 @@ export function createThreadedSender(options: ThreadedSenderOptions): ThreadedSe
     target.postMessage({ type: 'send', batch } satisfies ToThread);
   }
 
-  // The checkpoints do not wait for the first attempt; an idle thread still does not keep the process alive.
-  if (checkpoints) running().unref();
+  // Started now, not with the first attempt: the first event would wait for the thread to start and
+  // load its modules, and SQLite's checkpoints should not wait for an attempt either. An idle
+  // thread does not keep the process alive.
+  running().unref();
 
   return {
     get thread() {

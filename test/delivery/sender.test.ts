@@ -191,6 +191,14 @@ describe('sender on its own thread', () => {
     await expect.poll(() => silent.open(), { timeout: 2_000 }).toBe(0);
   });
 
+  it('starts its thread at once, so that the first attempt does not wait for it to start', async () => {
+    const s = track(createThreadedSender({ allowInsecureTargets: true }));
+    const thread = s.thread;
+    expect(thread).not.toBeNull();
+    await new Promise<void>((resolve) => thread!.once('online', () => resolve()));
+    expect(s.thread).toBe(thread);
+  });
+
   it('close waits for the thread to end', async () => {
     const answers = await server(answering('HTTP/1.1 204 No Content\r\n\r\n'));
     closers.push(answers);
