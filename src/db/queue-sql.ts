@@ -14,6 +14,14 @@ export interface Dialect {
   claim:
     | { window: string; others: string }
     | { candidates: string; heads: string; ofWebhook: string; lease: string };
+  /**
+   * lockWebhooks reads (on PostgreSQL: locks) the counters a batch of attempts (:ids) may change:
+   * those of webhooks with a failed attempt in it (:failing), and those with failures to reset. A
+   * webhook with only successes and no failures counted keeps its counter, so it is neither read
+   * nor locked: in a fan-out every attempt is to a different webhook, nearly all of them succeed,
+   * and locking each row would write it. Should another instance count a failure meanwhile, it
+   * stays counted, as if that attempt had come after this batch.
+   */
   sql: Record<'lockWebhooks' | 'updateWebhooks' | 'cancelOpen' | 'cancelDeliveries' | 'release' | 'nextDue' | 'webhooks', string>;
   /** Recording a batch of attempts: one row per attempt (id, deliveryId, startedAt, durationMs, statusCode, success, error, responseBody). */
   insertAttempts: RowsStatement;
@@ -76,7 +84,9 @@ RETURNING "id", "organizationId", "webhookId", "eventId", "eventType", "test", "
   (SELECT "updatedAt" FROM "Webhook" WHERE "Webhook"."id" = "Delivery"."webhookId") AS "webhookVersion"`,
   },
   sql: {
-    lockWebhooks: `SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook" WHERE "id" IN (SELECT "value" FROM json_each(:ids))`,
+    lockWebhooks: `
+SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook"
+WHERE "id" IN (SELECT "value" FROM json_each(:ids)) AND ("consecutiveFailures" <> 0 OR "id" IN (SELECT "value" FROM json_each(:failing)))`,
     updateWebhooks: `
 UPDATE "Webhook" SET
   "consecutiveFailures" = json_extract("v"."value", '$.failures'),
@@ -166,10 +176,13 @@ ${PG_LEASE}`,
   sql: {
     // NO KEY UPDATE, the lock an UPDATE of these columns takes: it serializes instances settling the
     // same webhook, but not the foreign-key checks of new deliveries (FOR UPDATE made every
-    // createIssue wait for the settling transaction of its webhooks).
+    // createIssue wait for the settling transaction of its webhooks). Rows the WHERE leaves out
+    // are not locked (see lockWebhooks in SqlDialect).
     lockWebhooks: `
 SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook"
-WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb)) ORDER BY "id" FOR NO KEY UPDATE`,
+WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))
+  AND ("consecutiveFailures" <> 0 OR "id" IN (SELECT jsonb_array_elements_text(:failing::jsonb)))
+ORDER BY "id" FOR NO KEY UPDATE`,
     updateWebhooks: `
 UPDATE "Webhook" AS "w" SET
   "consecutiveFailures" = "v"."failures",

@@ -226,11 +226,13 @@ export function createQueue(db: Database): DeliveryQueue {
         (x, y) => x.delivery.webhookId.localeCompare(y.delivery.webhookId) || x.delivery.id.localeCompare(y.delivery.id),
       );
       const webhookIds = [...new Set(records.map((r) => r.delivery.webhookId))];
+      // The webhooks whose counters this batch moves up; settleBatch reads the rest as no failures.
+      const failing = [...new Set(records.filter((r) => r.verdict.kind !== 'succeeded').map((r) => r.delivery.webhookId))];
       return retryOnConflict(() =>
         db.sql.transaction(async (tx) => {
           const run = (template: string, params: Record<string, unknown>) => tx.query(template, params);
           const counters = new Map(
-            (await run(sql.lockWebhooks, { ids: JSON.stringify(webhookIds) })).map((row) => [
+            (await run(sql.lockWebhooks, { ids: JSON.stringify(webhookIds), failing: JSON.stringify(failing) })).map((row) => [
               String(row.id),
               { consecutiveFailures: Number(row.consecutiveFailures), enabled: Boolean(Number(row.enabled)) },
             ]),
