@@ -1,6 +1,8 @@
 // The benchmark's own view of the database: read-only, for "how many deliveries are open" and
 // "how did they end". SQLite through better-sqlite3 opened readonly; PostgreSQL through pg in a
 // read-only session. Plus creating and dropping the PostgreSQL databases a run uses.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -17,6 +19,8 @@ export interface DbProbe {
   statusOf(webhookIds: readonly string[]): Promise<StatusCounts>;
   /** PostgreSQL: the server processes serving this database (not this probe), to count their CPU. */
   backendPids(): Promise<number[]>;
+  /** PostgreSQL: the server process serving this probe, whose CPU is the bench's own; null on SQLite. */
+  ownPid: number | null;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,7 @@ export function sqliteProbe(file: string): DbProbe {
       return { byStatus, attempts: row.n, successfulAttempts: row.ok ?? 0 };
     },
     backendPids: async () => [],
+    ownPid: null,
     close: async () => void db.close(),
   };
 }
@@ -48,6 +53,7 @@ export async function postgresProbe(url: string): Promise<DbProbe> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+  const { rows: own } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   return {
     async openCount() {
       const { rows } = await client.query<{ n: string }>(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "nextAttemptAt" IS NOT NULL`);
@@ -75,6 +81,7 @@ export async function postgresProbe(url: string): Promise<DbProbe> {
       );
       return rows.map((row) => Number(row.pid));
     },
+    ownPid: Number(own[0].pid),
     close: () => client.end(),
   };
 }
@@ -109,6 +116,30 @@ export async function createPostgresDatabase(name: string): Promise<string> {
 export async function dropPostgresDatabase(name: string): Promise<void> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unsafe database name ${name}`);
   await admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** The kernel's dirty page cache (kB, /proc/meminfo), or null where there is none to read. */
+function dirtyKB(): number | null {
+  try {
+    const line = /^Dirty:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+    return line ? Number(line[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes out what the phases so far left in memory, before the next one is timed: PostgreSQL's
+ * dirty buffers (CHECKPOINT), then the kernel's dirty pages (sync). Otherwise the kernel writes a
+ * burst back about 30 s later, in the middle of the next phase, and every durable commit then waits
+ * behind it: after the dispatch phase, ~100 MB written back at once held createIssue for 40–55 ms.
+ */
+export async function flushWrites(postgres: boolean): Promise<{ ms: number; dirtyKB: number | null }> {
+  const started = performance.now();
+  const dirty = dirtyKB();
+  if (postgres) await admin((client) => client.query('CHECKPOINT'));
+  execFileSync('sync');
+  return { ms: Math.round(performance.now() - started), dirtyKB: dirty };
 }
 
 /** The server's version and the settings that change what the figures mean (autovacuum above all). */

@@ -45,6 +45,7 @@ export interface PhaseCost {
   serviceCores: number;
   servicePeakRssMB: number;
   receiverCpuSeconds: number;
+  /** The bench process, and on PostgreSQL its probe's session. */
   benchCpuSeconds: number;
   /** PostgreSQL server processes serving the service's database (0 on SQLite). */
   databaseCores: number;
@@ -65,13 +66,15 @@ export async function meter(svc: ServiceChild, receiver: Helper, probe: DbProbe 
   const svcCpu = cpuMeter(svc.pid);
   const recvCpu = cpuMeter(receiver.pid);
   const benchCpu = process.cpuUsage();
+  // The probe's own PostgreSQL session works for the bench: counted as its CPU, not as other work.
+  const probeCpu = probe?.ownPid ? cpuMeter(probe.ownPid) : () => 0;
   const machine = machineBusySeconds();
   return async (): Promise<PhaseCost> => {
     const endUs = monotonicUs();
     const seconds = (performance.now() - started) / 1000;
     const machineSeconds = machineBusySeconds() - machine;
     const bench = process.cpuUsage(benchCpu);
-    const benchSeconds = (bench.user + bench.system) / 1e6;
+    const benchSeconds = (bench.user + bench.system) / 1e6 + probeCpu();
     const serviceCpuSeconds = svcCpu();
     const receiverSeconds = recvCpu();
     let databaseSeconds = 0;

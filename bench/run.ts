@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { bootstrapToken } from '../test/support/processes.ts';
 import { cpuSecondsOf, killAll, machineBusySeconds, memoryOf, REPO, startHelper, startService, type Helper, type LogSummary, type ServiceChild } from './children.ts';
-import { createPostgresDatabase, dropPostgresDatabase, postgresProbe, postgresFacts, sqliteProbe, type DbProbe } from './db.ts';
+import { createPostgresDatabase, dropPostgresDatabase, flushWrites, postgresProbe, postgresFacts, sqliteProbe, type DbProbe } from './db.ts';
 import type { LoopResult } from './load.ts';
 import {
   createBacklog,
@@ -118,6 +118,8 @@ export interface DatabaseResults {
   services: Record<string, ServiceRecord>;
   /** Service label → the main thread's .cpuprofile (relative to the repository). */
   profiles?: Record<string, string>;
+  /** Phase → what was written out before it (flushWrites): how long it took, and the kernel's dirty pages then. */
+  flushes?: Record<string, { ms: number; dirtyKB: number | null }>;
   /** A phase that failed (the others still ran). */
   phaseErrors?: Record<string, string>;
   /** The run of this database stopped (start-up, bootstrap). */
@@ -398,6 +400,7 @@ export async function main(argv: string[] = process.argv.slice(2), io: { log?: (
     /** Runs one phase; a failure is recorded and the run goes on (with a new service if it died). */
     const phase = async (name: string, run: () => Promise<void>, onError?: () => Promise<void>) => {
       try {
+        (db.flushes ??= {})[name] = await flushWrites(database === 'postgres');
         await run();
       } catch (error) {
         const message = (error as Error).message ?? String(error);
