@@ -177,7 +177,7 @@ ${PG_LEASE}`,
     // NO KEY UPDATE, the lock an UPDATE of these columns takes: it serializes instances settling the
     // same webhook, but not the foreign-key checks of new deliveries (FOR UPDATE made every
     // createIssue wait for the settling transaction of its webhooks). Rows the WHERE leaves out
-    // are not locked (see lockWebhooks in SqlDialect).
+    // are not locked (see `sql` in Dialect).
     lockWebhooks: `
 SELECT "id", "consecutiveFailures", "enabled" FROM "Webhook"
 WHERE "id" IN (SELECT jsonb_array_elements_text(:ids::jsonb))
